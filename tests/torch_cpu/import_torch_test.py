@@ -1,0 +1,36 @@
+"""torch 2.13.0+cpu from the rules_torch spoke imports and computes, with no CUDA."""
+
+import os
+import sys
+import unittest
+
+
+class ImportTorchTest(unittest.TestCase):
+    def test_version_and_origin(self):
+        import torch
+
+        self.assertEqual(torch.__version__, "2.13.0+cpu")
+        # From the spoke's single site-packages tree, not from the interpreter's own.
+        self.assertIn(os.sep + "site-packages" + os.sep + "torch", torch.__file__)
+        self.assertIn("torch_cpu__cpu_linux_x86_64_cp311", torch.__file__)
+
+    def test_tensor_op(self):
+        import torch
+
+        a = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+        b = torch.ones(3, 2)
+        self.assertEqual((a @ b).tolist(), [[3.0, 3.0], [12.0, 12.0]])
+
+    def test_no_cuda(self):
+        import torch
+
+        self.assertFalse(torch.cuda.is_available())
+        self.assertIsNone(torch.version.cuda)
+
+    def test_hermetic_sys_path(self):
+        # -S -s: the interpreter's own site-packages is not importable, as in a venv.
+        self.assertFalse(any(p.endswith("site-packages") and "runfiles" not in p and "external" not in p for p in sys.path), sys.path)
+
+
+if __name__ == "__main__":
+    unittest.main()

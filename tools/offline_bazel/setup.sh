@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Provision Bazel 7 (Debian's bazel-bootstrap package) in a minimal Debian chroot, for machines
+# that reach Debian's mirror but not Bazel's own downloads (bazelisk, GitHub, the BCR).
+# Called by tools/bazel; adapted from the offline Bazel recipe described in README.md.
+# Idempotent: once provisioned, a re-run only re-syncs ./chroot/ and exits.
+#   BAZEL_CHROOT   chroot directory          (default /opt/rules_torch-bazel)
+#   BAZEL_SUITE    Debian suite              (default sid; testing also works)
+#   DEBIAN_MIRROR  Debian archive URL        (default: the host's first apt source ending in /debian)
+set -Eeuo pipefail
+
+ROOT=${BAZEL_CHROOT:-/opt/rules_torch-bazel}
+SUITE=${BAZEL_SUITE:-sid}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STAMP=$ROOT/.ready
+LOG=
+
+log() { printf '[bazel setup %(%T)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; [ ! -s "$LOG" ] || log "full log: $LOG"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot and mount need it)"
+case $ROOT in /?*) ;; *) die "BAZEL_CHROOT must be an absolute path other than /, got '$ROOT'" ;; esac
+LOG=$(mktemp /tmp/bazel-setup.XXXXXX.log)
+# shellcheck disable=SC2154 # rc is set in the trap itself
+trap 'rc=$?; tail -n 25 "$LOG" >&2; die "\"$BASH_COMMAND\" failed (exit $rc, line $LINENO)"' ERR
+
+# Run a command inside the chroot, with /proc /sys /dev mounted in a throwaway mount namespace.
+in_chroot() {
+  unshare --mount --propagation private -- /bin/sh -ec '
+    r=$1; shift
+    mount -t proc proc "$r/proc"; mount --rbind /sys "$r/sys"; mount --rbind /dev "$r/dev"
+    [ -e "$r/etc/resolv.conf" ] || : > "$r/etc/resolv.conf"; mount --bind /etc/resolv.conf "$r/etc/resolv.conf"
+    exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+      DEBIAN_FRONTEND=noninteractive "$@"' sh "$ROOT" "$@"
+}
+
+# Copy ./chroot/ (bazelrc, pip.conf, stub modules) into the chroot, touching only changed files.
+# Also drop Debian's `build --sandbox_debug` (it keeps every action's sandbox on disk); it comes
+# after our /etc/bazel.bazelrc import, so a `build --nosandbox_debug` there could not undo it.
+configure() {
+  local f n=0
+  while IFS= read -r -d '' f; do
+    cmp -s "$HERE/chroot/$f" "$ROOT/$f" || { install -D -m 0644 "$HERE/chroot/$f" "$ROOT/$f"; n=$((n + 1)); }
+  done < <(cd "$HERE/chroot" && find . -type f -print0)
+  [ "$n" = 0 ] || log "installed $n changed file(s) from $HERE/chroot/"
+  sed -i 's|^build --sandbox_debug$|# & (disabled by the provisioning script)|' "$ROOT/etc/bazel/bazelrc"
+  distdir
+  # The host's python3 (the wrapper bind-mounts its installation at the same path) comes first
+  # on the chroot's PATH, so Bazel's autodetecting Python toolchain runs it and workspaces
+  # register no interpreter path of this machine. The chroot's own python3 is Debian's 3.14.
+  local py
+  py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || py=
+  if [ -n "$py" ] && [ "$(readlink "$ROOT/usr/local/bin/python3" 2>/dev/null)" != "$py" ]; then
+    ln -sfn "$py" "$ROOT/usr/local/bin/python3"
+    log "python3 in the chroot is now the host's $py"
+  fi
+}
+
+# Bazel's --distdir: this machine's local copies of PyTorch's wheels (the find-links
+# directories of the host's pip configuration) stand in for download.pytorch.org, which is
+# unreachable here. Locks keep their canonical URLs; Bazel finds a file here by the URL's
+# last path segment (percent-encoded, e.g. torch-2.13.0%2Bcpu-...) and checks its sha256.
+distdir() {
+  local out=$ROOT/etc/rules_torch/distdir dir f name
+  rm -rf "$out" && mkdir -p "$out"
+  for dir in $(pip config list 2>/dev/null | sed -n "s/^[^=]*find-links='\(.*\)'$/\1/p" | tr ' ' '\n' | sort -u); do
+    [ -d "$dir" ] || continue
+    for f in "$dir"/*.whl; do
+      [ -e "$f" ] || continue
+      name=$(basename "$f")
+      ln -sfn "$f" "$out/$name"
+      ln -sfn "$f" "$out/${name//+/%2B}"
+    done
+  done
+}
+
+host_mirror() {
+  grep -hsvE '^\s*#' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources |
+    grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ' || true
+}
+
+if [ -e "$STAMP" ] && [ -x "$ROOT/usr/bin/bazel" ]; then
+  configure
+  rm -f "$LOG"; exit 0
+fi
+log "provisioning $ROOT (suite $SUITE); details in $LOG"
+
+# 1. Host tools.
+if ! command -v debootstrap >/dev/null || ! command -v nsenter >/dev/null; then
+  log "installing debootstrap on the host"
+  apt-get update -qq >>"$LOG" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap util-linux >>"$LOG" 2>&1
+fi
+
+# 2. Minimal Debian tree, built aside and moved into place only when complete.
+if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
+  [ ! -e "$ROOT" ] || [ -z "$(ls -A "$ROOT")" ] || die "$ROOT exists but is not a Debian tree; remove it or set BAZEL_CHROOT"
+  mirror=${DEBIAN_MIRROR:-$(host_mirror)}
+  [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources; set DEBIAN_MIRROR"
+  rm -rf --one-file-system "$ROOT.partial"
+  log "debootstrap --variant=minbase $SUITE (~30 s)"
+  unshare --mount --propagation private -- \
+    debootstrap --variant=minbase "$SUITE" "$ROOT.partial" "$mirror" >>"$LOG" 2>&1
+  rmdir "$ROOT" 2>/dev/null || true
+  mv "$ROOT.partial" "$ROOT"
+fi
+
+# 3. apt settings, the host's extra CA certificates (HTTPS from inside), Bazel itself.
+cat >"$ROOT/etc/apt/apt.conf.d/99bazel-chroot" <<'EOF'
+Acquire::Check-Valid-Until "false";
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+EOF
+if [ -d /usr/local/share/ca-certificates ]; then
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
+fi
+status=$(in_chroot dpkg-query -W -f='${Status}' bazel-bootstrap 2>/dev/null || true)
+if [ "$status" != "install ok installed" ]; then
+  log "apt-get install bazel-bootstrap (Bazel 7 + OpenJDK, ~40 s)"
+  in_chroot apt-get update -qq >>"$LOG" 2>&1
+  in_chroot apt-get install -y -qq ca-certificates bazel-bootstrap >>"$LOG" 2>&1
+  in_chroot apt-get clean >>"$LOG" 2>&1
+fi
+in_chroot update-ca-certificates >>"$LOG" 2>&1
+
+# 4. System bazelrc, pip.conf and stub modules, then a smoke test.
+configure
+in_chroot bazel --version >/dev/null 2>>"$LOG" || die "bazel does not start inside $ROOT"
+echo "$(in_chroot bazel --version); bazel-bootstrap $(in_chroot dpkg-query -W -f='${Version}' bazel-bootstrap); suite $SUITE; $(date -u +%FT%TZ)" >"$STAMP"
+log "done in ${SECONDS}s: $(head -n1 "$STAMP")"
+rm -f "$LOG"

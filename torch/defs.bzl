@@ -1,0 +1,106 @@
+"""Rules for torch programs: torch_py_library, torch_py_binary, torch_py_test.
+
+```starlark
+load("@rules_torch//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
+
+torch_py_library(name = "model", srcs = ["model.py"], deps = ["@torch//:torch"])
+torch_py_binary(name = "train", srcs = ["train.py"], deps = [":model"])
+torch_py_test(name = "model_test", srcs = ["model_test.py"], deps = [":model"])
+```
+
+`torch_py_binary` and `torch_py_test` run the program behind a small launcher that puts the
+directories of every shared library in the program's dependencies (torch's own, the NVIDIA
+wheels', triton's; from rules_torch hubs or rules_python `pip.parse` hubs alike) first on
+`LD_LIBRARY_PATH`, points triton at the driver's `libcuda.so.1` when the loader cannot find it,
+and runs Python with only the program's dependencies importable (`-S -s`, as in a venv). It works
+under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed directly.
+"""
+
+load("@rules_python//python:defs.bzl", "py_binary", "py_library")
+load("//torch/private:runtime.bzl", _TorchRuntimeInfo = "TorchRuntimeInfo", "torch_executable", "torch_library", "torch_test")
+
+TorchRuntimeInfo = _TorchRuntimeInfo
+
+# Attributes that belong to the outer (launcher) target rather than the inner py_binary.
+_OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with"]
+_TEST_ATTRS = ["size", "timeout", "flaky", "shard_count", "local"]
+
+def _main(name, srcs, main):
+    if main:
+        return main
+    if name + ".py" in srcs:
+        return name + ".py"
+    if len(srcs) == 1:
+        return srcs[0]
+    fail("torch_py_binary/torch_py_test {}: set main (none of srcs is {}.py)".format(name, name))
+
+def torch_py_library(name, **kwargs):
+    """A py_library that carries the shared-library directories of its deps (TorchRuntimeInfo).
+
+    Takes every attribute of py_library. A torch_py_binary or torch_py_test depending on it,
+    directly or through plain py_library targets, puts those directories on LD_LIBRARY_PATH.
+
+    Args:
+      name: the target's name.
+      **kwargs: py_library attributes (srcs, deps, data, imports, visibility, ...).
+    """
+    visibility = kwargs.pop("visibility", None)
+    tags = kwargs.pop("tags", None)
+    testonly = kwargs.pop("testonly", None)
+    py_library(
+        name = name + ".py_library",
+        visibility = ["//visibility:private"],
+        tags = (tags or []) + ["manual"],
+        testonly = testonly,
+        **kwargs
+    )
+    torch_library(
+        name = name,
+        library = ":" + name + ".py_library",
+        visibility = visibility,
+        tags = tags,
+        testonly = testonly,
+    )
+
+def _executable(rule, name, is_test, kwargs):
+    srcs = kwargs.get("srcs", [])
+    main = _main(name, srcs, kwargs.pop("main", None))
+    outer = {k: kwargs.pop(k) for k in _OUTER_ATTRS + (_TEST_ATTRS if is_test else []) if k in kwargs}
+    py_binary(
+        name = name + ".py_binary",
+        main = main,
+        visibility = ["//visibility:private"],
+        tags = (outer.get("tags") or []) + ["manual"],
+        testonly = outer.get("testonly", is_test),
+        **kwargs
+    )
+    rule(
+        name = name,
+        binary = ":" + name + ".py_binary",
+        deps = kwargs.get("deps", []),
+        main = main,
+        **outer
+    )
+
+def torch_py_binary(name, **kwargs):
+    """A py_binary behind rules_torch's launcher, so torch's shared libraries load at runtime.
+
+    Takes every attribute of py_binary (srcs, deps, data, main, args, env, ...). The program is
+    `<name>`; `<name>.py_binary` is the plain py_binary it wraps.
+
+    Args:
+      name: the target's name.
+      **kwargs: py_binary attributes.
+    """
+    _executable(torch_executable, name, False, kwargs)
+
+def torch_py_test(name, **kwargs):
+    """A py_test behind rules_torch's launcher, so torch's shared libraries load at runtime.
+
+    Takes every attribute of py_test (srcs, deps, data, main, args, env, size, timeout, ...).
+
+    Args:
+      name: the target's name.
+      **kwargs: py_test attributes.
+    """
+    _executable(torch_test, name, True, kwargs)

@@ -1,0 +1,77 @@
+"""bazel run @<hub>//:doctor: what torch this build selected and whether its libraries load.
+
+Prints the torch build, its CUDA/cuDNN versions, every shared library the launcher put on
+LD_LIBRARY_PATH with where each of its dependencies resolved, the NVIDIA driver (if any) and
+whether a GPU is usable. Exits 1 when a library has a dependency that cannot be resolved.
+"""
+
+import os
+import platform
+import subprocess
+import sys
+
+# Provided by the NVIDIA driver, never by a wheel: absent on machines without a GPU.
+DRIVER_LIBRARIES = ("libcuda.so", "libnvidia-ml.so", "libnvcuvid.so", "libnvidia-", "libdxcore.so")
+
+
+def _unresolved(path):
+    """DT_NEEDED entries of a library that the loader cannot find under this environment."""
+    result = subprocess.run(["ldd", path], capture_output=True, text=True, check=False)
+    missing = []
+    for line in result.stdout.splitlines():
+        if "=> not found" in line:
+            name = line.split("=>")[0].strip()
+            if not name.startswith(DRIVER_LIBRARIES):
+                missing.append(name)
+    return missing
+
+
+def _libraries(lib_dirs):
+    for directory in lib_dirs:
+        for name in sorted(os.listdir(directory)):
+            if name.endswith(".so") or ".so." in name:
+                yield os.path.join(directory, name)
+
+
+def _driver():
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=20, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def main():
+    import torch
+
+    lib_dirs = [d for d in os.environ.get("RULES_TORCH_LIB_DIRS", "").split(":") if d]
+    print(f"torch:           {torch.__version__} ({os.path.dirname(torch.__file__)})")
+    print(f"platform:        {sys.platform} {platform.machine()}, Python {platform.python_version()}")
+    print(f"CUDA (build):    {torch.version.cuda or 'none'}")
+    hip = getattr(torch.version, "hip", None)
+    if hip:
+        print(f"ROCm (build):    {hip}")
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    print(f"cuDNN:           {cudnn or 'none'}")
+    print(f"NVIDIA driver:   {_driver() or 'none found'}")
+    usable = torch.cuda.is_available()
+    print(f"GPU usable:      {'yes: ' + torch.cuda.get_device_name(0) if usable else 'no'}")
+    print(f"library dirs:    {len(lib_dirs)} (first on LD_LIBRARY_PATH)")
+    broken = 0
+    for path in _libraries(lib_dirs):
+        missing = _unresolved(path)
+        status = "ok" if not missing else "MISSING " + ", ".join(missing)
+        broken += bool(missing)
+        print(f"  {status:8} {path}")
+    if broken:
+        print(f"doctor: {broken} librar{'y' if broken == 1 else 'ies'} with unresolved dependencies", file=sys.stderr)
+        return 1
+    print("doctor: every library resolves (driver libraries excepted)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

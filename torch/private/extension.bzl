@@ -1,0 +1,204 @@
+"""Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
+
+load(":hub.bzl", "hub", "hub_build_file")
+load(":lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load(":spoke.bzl", "spoke")
+load(":variants.bzl", "config_name", "pick_auto_variant")
+
+_PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
+
+def _label_path(label):
+    return (label.package + "/" + label.name) if label.package else label.name
+
+def _read_lock(mctx, label):
+    path = mctx.path(label)
+    source = str(label)
+    if not path.exists:
+        fail("rules_torch: lock file {} does not exist. Create it with the lock tool:\n  {}".format(
+            source,
+            relock_command({}, output = _label_path(label)),
+        ))
+    parsed = parse_lock(mctx.read(path), source)
+    if parsed.error:
+        fail(parsed.error)
+    return parsed.lock
+
+def _driver_version(mctx):
+    # An explicit value (tests, CI machines without nvidia-smi in PATH) wins over detection.
+    forced = mctx.os.environ.get("RULES_TORCH_NVIDIA_DRIVER")
+    if forced != None:
+        return forced.strip()
+    smi = mctx.which("nvidia-smi")
+    if not smi:
+        return ""
+    result = mctx.execute([smi, "--query-gpu=driver_version", "--format=csv,noheader"], timeout = 20)
+    if result.return_code != 0:
+        return ""
+    return result.stdout.strip().split("\n")[0].strip()
+
+def _pip_label(hub_label, name):
+    # rules_python hubs name package targets with underscores (typing-extensions -> typing_extensions).
+    return "@@{}//{}".format(hub_label.workspace_name, name.replace("-", "_").replace(".", "_"))
+
+def _wheels_hub(mctx, module, tag):
+    lock = _read_lock(mctx, tag.lock)
+    source = str(tag.lock)
+    cells = lock["cells"]
+    pythons = sorted({c["python"]: True for c in cells.values()}.keys())
+    python = tag.python_version or (pythons[0] if len(pythons) == 1 else "")
+    if not python:
+        fail("rules_torch: lock {} has cells for Python {}; set python_version on the torch.wheels tag of hub '{}' to pick one.".format(source, ", ".join(pythons), tag.hub))
+    error = stale_lock_error(
+        lock,
+        source,
+        torch_version = tag.torch_version,
+        variants = tag.variants,
+        platforms = tag.platforms,
+        pythons = [python],
+    )
+    if error:
+        fail(error)
+    locked_variants = sorted({c["variant"]: True for c in cells.values() if c["python"] == python}.keys())
+
+    default_variant = tag.default_variant
+    if default_variant == "auto":
+        driver = _driver_version(mctx)
+        default_variant = pick_auto_variant(driver, locked_variants)
+
+        # buildifier: disable=print
+        print("rules_torch: hub '{}': default_variant = \"auto\" picked '{}' ({}).".format(
+            tag.hub,
+            default_variant,
+            "NVIDIA driver " + driver if driver else "no NVIDIA driver found",
+        ))
+    elif default_variant and default_variant not in locked_variants:
+        fail("rules_torch: hub '{}': default_variant '{}' is not in lock {} (locked variants: {}). Lock it with:\n  {}".format(
+            tag.hub,
+            default_variant,
+            source,
+            ", ".join(locked_variants),
+            relock_command(lock.get("request", {}), variants = [default_variant], output = _label_path(tag.lock)),
+        ))
+
+    prefix = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub)
+    spokes = {}
+    present = {}
+    for key in sorted(cells):
+        cell = cells[key]
+        if cell["python"] != python:
+            continue
+        wheels = []
+        deps = []
+        for wheel in cell["wheels"]:
+            present[wheel["name"]] = True
+            if tag.pip_deps and not is_runtime_wheel(wheel["name"]):
+                deps.append(_pip_label(tag.pip_deps, wheel["name"]))
+            else:
+                wheels.append(wheel)
+        spoke_name = "{}__{}".format(prefix, key.replace(".", "_"))
+        spoke(
+            name = spoke_name,
+            cell = key,
+            compile_pyc = tag.compile_pyc,
+            deps = deps,
+            lock_source = source,
+            python = python,
+            wheels = json.encode(wheels),
+        )
+        spokes["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
+
+    example_variant = default_variant or locked_variants[0]
+    details = {
+        "cells": ["{} on {}".format(*k.split("|")) for k in sorted(spokes)],
+        "command": relock_command(
+            lock.get("request", {}),
+            variants = ["{variant}"],
+            platforms = ["{platform}"],
+            output = _label_path(tag.lock),
+        ),
+        "default_variant": default_variant,
+        "example_config": config_name(example_variant),
+        "example_variant": example_variant,
+        "hub": tag.hub,
+        "lock": source,
+    }
+    hub(
+        name = prefix,
+        build_file_content = hub_build_file(
+            hub = tag.hub,
+            spokes = spokes,
+            default_variant = default_variant,
+            packages = [p for p in _PACKAGES if p in present],
+            unavailable_message = details,
+        ),
+    )
+
+def _torch_impl(mctx):
+    for module in mctx.modules:
+        hubs = {}
+        for tag in module.tags.wheels:
+            if tag.hub in hubs:
+                fail("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
+            hubs[tag.hub] = True
+            _wheels_hub(mctx, module, tag)
+
+_wheels = tag_class(
+    doc = """Creates a hub repository of torch wheels from a rules_torch lock file.
+
+Example:
+
+```starlark
+torch = use_extension("@rules_torch//torch:extensions.bzl", "torch")
+torch.wheels(
+    hub = "torch",
+    lock = "//third_party:torch.lock.json",
+    default_variant = "cpu",
+)
+use_repo(torch, "torch")
+```
+
+`@torch//:torch` (and `:torchvision`, `:torchaudio`, `:triton` when locked) then select the
+wheels of the cell that matches `--@rules_torch//torch:variant` (or `default_variant`) and the
+target platform. Each cell is a separate repository, fetched only when a build selects it.
+""",
+    attrs = {
+        "compile_pyc": attr.bool(
+            default = True,
+            doc = "Byte-compile the installed tree at fetch time (when the python3 that fetches matches the lock's Python), so imports inside sandboxed tests don't recompile torch. Default: True.",
+        ),
+        "default_variant": attr.string(
+            default = "cpu",
+            doc = "The variant used when `--@rules_torch//torch:variant` is unset. `auto` picks the newest locked CUDA variant the host's NVIDIA driver supports (cpu without a driver) at fetch time. `\"\"`: no default, the flag must be set. Default: `cpu`.",
+        ),
+        "hub": attr.string(
+            default = "torch",
+            doc = "The name of the hub repository (what `use_repo` names). Default: `torch`. In a non-root module the repository is named `<module>__<hub>` so it never clashes with the root module's: `use_repo(torch, torch = \"my_module__torch\")`.",
+        ),
+        "lock": attr.label(
+            mandatory = True,
+            allow_single_file = [".json"],
+            doc = "The lock file written by the lock tool (`bazel run @rules_torch//python:lock`).",
+        ),
+        "pip_deps": attr.label(
+            doc = "A rules_python `pip.parse` hub (e.g. `@pypi`) that supplies torch's pure-Python dependencies (numpy, sympy, jinja2, ...), so a binary never carries two copies of them. The hub must have every such package of the lock. Default: the lock's own wheels.",
+        ),
+        "platforms": attr.string_list(
+            doc = "Platforms this module builds for. When set, the lock must cover them (else: a stale-lock error with the re-lock command).",
+        ),
+        "python_version": attr.string(
+            doc = "The Python version (major.minor) to take from the lock. Default: the lock's only Python version.",
+        ),
+        "torch_version": attr.string(
+            doc = "The torch version this module expects (e.g. `2.5.1`). When set, the lock must have been made for it.",
+        ),
+        "variants": attr.string_list(
+            doc = "Variants this module builds for. When set, the lock must cover them.",
+        ),
+    },
+)
+
+torch = module_extension(
+    implementation = _torch_impl,
+    doc = "Torch wheels as Bazel repositories, selected by accelerator variant and platform.",
+    tag_classes = {"wheels": _wheels},
+)

@@ -1,0 +1,194 @@
+"""Extract wheels into one site-packages tree, the way pip lays them out.
+
+Run by the spoke repository rule after Bazel's downloader has fetched the wheels and checked
+their sha256. One tree matters: torch's ELF RUNPATHs ($ORIGIN/../../nvidia/<pkg>/lib) expect
+the NVIDIA packages next to torch. The work is spread over one process per core by size,
+because Bazel's own zip extraction is single-threaded and dominates a cold CUDA fetch.
+
+Exit status 0 on success. On a user-facing error (corrupt wheel, a path escaping the tree)
+prints one line starting with "error:" and exits 1; the caller removes the partial tree.
+
+Usage:
+  extract_wheels.py --dest DIR [--jobs N] [--compile PY_MAJOR_MINOR] WHEEL...
+"""
+
+import argparse
+import compileall
+import json
+import os
+import posixpath
+import py_compile
+import shutil
+import stat
+import sys
+import zipfile
+
+_BUFFER = 1 << 20
+
+
+class ExtractError(Exception):
+    """A wheel that cannot be installed; the message names the wheel and the problem."""
+
+
+def _target_path(wheel_name, member, dist_data_dir):
+    """Maps a zip member to its path relative to site-packages, or None to skip it."""
+    name = member.filename
+    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise ExtractError(f"{wheel_name}: member '{name}' is an absolute path; refusing to extract it")
+    parts = name.split("/")
+    if ".." in parts:
+        raise ExtractError(f"{wheel_name}: member '{name}' escapes the install directory ('..'); refusing to extract it")
+    if parts[0] == dist_data_dir and len(parts) > 2:
+        # <dist>.data/purelib and platlib go to site-packages; scripts, headers and data are
+        # not importable and pip would put them outside site-packages: keep them aside.
+        if parts[1] in ("purelib", "platlib"):
+            parts = parts[2:]
+        else:
+            parts = ["..", "data", *parts[1:]]
+    path = posixpath.normpath("/".join(parts))
+    return path
+
+
+def _plan(wheels):
+    """Lists (wheel index, member name, target path, size, mode) for every file to write."""
+    files = {}
+    dirs = set()
+    for index, wheel in enumerate(wheels):
+        wheel_name = os.path.basename(wheel)
+        try:
+            archive = zipfile.ZipFile(wheel)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise ExtractError(f"{wheel_name} is not a valid wheel (zip archive): {e}") from e
+        with archive:
+            dist = wheel_name.split("-")
+            dist_data_dir = f"{dist[0]}-{dist[1]}.data" if len(dist) > 1 else ""
+            for member in archive.infolist():
+                target = _target_path(wheel_name, member, dist_data_dir)
+                if member.is_dir():
+                    dirs.add(target)
+                    continue
+                mode = (member.external_attr >> 16) & 0o777
+                # Later wheels win on a shared path, as with pip installing them in order.
+                files[target] = (index, member.filename, target, member.compress_size, mode)
+    for _, _, target, _, _ in files.values():
+        dirs.add(posixpath.dirname(target))
+    return sorted(files.values()), sorted(d for d in dirs if d and d != ".")
+
+
+def _extract(wheels, dest, items):
+    """Writes the given files; runs in a worker process."""
+    archives = {}
+    try:
+        for index, member, target, _, mode in items:
+            archive = archives.get(index)
+            if archive is None:
+                archive = archives[index] = zipfile.ZipFile(wheels[index])
+            path = os.path.join(dest, target)
+            try:
+                with archive.open(member) as src, open(path, "wb") as out:
+                    shutil.copyfileobj(src, out, _BUFFER)
+            except Exception as e:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError, OSError: all mean a corrupt wheel
+                raise ExtractError(f"{os.path.basename(wheels[index])}: cannot extract '{member}': {e}") from e
+            if mode & 0o111:
+                os.chmod(path, 0o755)
+    finally:
+        for archive in archives.values():
+            archive.close()
+
+
+def _split(items, jobs):
+    """Greedy bin packing by compressed size, largest first, so workers finish together."""
+    bins = [[] for _ in range(jobs)]
+    loads = [0] * jobs
+    for item in sorted(items, key=lambda i: -i[3]):
+        k = loads.index(min(loads))
+        bins[k].append(item)
+        loads[k] += item[3] + 4096
+    return [b for b in bins if b]
+
+
+def _run_parallel(wheels, dest, items, jobs):
+    pids = []
+    for chunk in _split(items, jobs):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _extract(wheels, dest, chunk)
+            except ExtractError as e:
+                print(f"error: {e}", file=sys.stderr)
+                code = 1
+            except BaseException as e:  # noqa: BLE001 - a worker must never return into the parent's code
+                print(f"error: {e}", file=sys.stderr)
+                code = 2
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        pids.append(pid)
+    failed = False
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        failed = failed or status != 0
+    if failed:
+        raise ExtractError("extraction failed (see the error above)")
+
+
+def _lib_dirs(dest):
+    """Directories (relative to dest) that hold shared libraries, for the runtime's search path."""
+    found = set()
+    for root, _, names in os.walk(dest):
+        for name in names:
+            if name.endswith((".so", ".dylib")) or ".so." in name:
+                found.add(os.path.relpath(root, dest))
+                break
+    return sorted(found)
+
+
+def _compile(dest, jobs):
+    # Unchecked-hash pycs stay valid whatever the mtimes of the runfiles symlinks or sandbox
+    # copies are, so a sandboxed test never recompiles torch on import.
+    ok = compileall.compile_dir(
+        dest,
+        quiet=2,
+        workers=jobs,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    return ok
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", required=True, help="site-packages directory to create")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--compile", default="", help="byte-compile when this Python (3.11) runs the extractor")
+    parser.add_argument("--manifest", help="write {'lib_dirs': [...]} here")
+    parser.add_argument("wheels", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        items, dirs = _plan(args.wheels)
+        for d in dirs:
+            os.makedirs(os.path.join(args.dest, d), exist_ok=True)
+        _run_parallel(args.wheels, args.dest, items, max(1, args.jobs))
+        for wheel in args.wheels:
+            # pip's marker of who installed a distribution; importlib.metadata ignores it.
+            dist = os.path.basename(wheel).split("-")
+            installer = os.path.join(args.dest, f"{dist[0]}-{dist[1]}.dist-info", "INSTALLER")
+            if os.path.isdir(os.path.dirname(installer)):
+                with open(installer, "w") as f:
+                    f.write("rules_torch\n")
+        compiled = None
+        if args.compile and args.compile == "{}.{}".format(*sys.version_info[:2]):
+            compiled = _compile(args.dest, max(1, args.jobs))
+        if args.manifest:
+            with open(args.manifest, "w") as f:
+                json.dump({"lib_dirs": _lib_dirs(args.dest), "compiled": compiled, "files": len(items)}, f, indent=1, sort_keys=True)
+    except ExtractError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # Only the permission bits this program sets matter; keep the umask from stripping r/x.
+    os.umask(stat.S_IWGRP | stat.S_IWOTH)
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,232 @@
+"""Parsing and validation of rules_torch lock files (schema version 1, docs/lock_schema.md).
+
+Every function here is pure: it returns values or error strings and never calls fail(), so that
+unit tests can check the messages. The module extension turns errors into fail().
+"""
+
+SCHEMA_VERSION = 1
+
+# Platforms a lock may name, and the @platforms constraints that select them.
+PLATFORM_CONSTRAINTS = {
+    "linux_aarch64": ["@platforms//os:linux", "@platforms//cpu:aarch64"],
+    "linux_x86_64": ["@platforms//os:linux", "@platforms//cpu:x86_64"],
+    "macos_arm64": ["@platforms//os:macos", "@platforms//cpu:aarch64"],
+    "macos_x86_64": ["@platforms//os:macos", "@platforms//cpu:x86_64"],
+    "windows_amd64": ["@platforms//os:windows", "@platforms//cpu:x86_64"],
+}
+
+# Wheels that make up torch itself and its native runtime. Everything else in a cell is a
+# pure-Python (or at least torch-independent) dependency that a user's pip.parse hub may supply.
+_RUNTIME_PREFIXES = ["nvidia-", "cuda-", "pytorch-triton"]
+_RUNTIME_NAMES = ["torch", "torchvision", "torchaudio", "triton"]
+
+_HEX = "0123456789abcdef"
+
+def cell_key(variant, platform, python):
+    """The key of a cell in a lock: `<variant>_<platform>_cp<python without dot>`.
+
+    Args:
+      variant: accelerator variant, e.g. "cu118".
+      platform: platform name, e.g. "linux_x86_64".
+      python: "major.minor", e.g. "3.11".
+
+    Returns:
+      The key, e.g. "cu118_linux_x86_64_cp311".
+    """
+    return "{}_{}_cp{}".format(variant, platform, python.replace(".", ""))
+
+def is_runtime_wheel(name):
+    """Whether a (normalized) project name belongs to torch's own runtime, never to pip.parse.
+
+    Args:
+      name: PEP 503 normalized project name.
+
+    Returns:
+      True for torch, torchvision, torchaudio, triton, nvidia-*, cuda-*.
+    """
+    if name in _RUNTIME_NAMES:
+        return True
+    for prefix in _RUNTIME_PREFIXES:
+        if name.startswith(prefix):
+            return True
+    return False
+
+def relock_command(request, variants = None, platforms = None, pythons = None, output = None):
+    """The lock tool command that would (re)create a lock for a request, with additions.
+
+    Args:
+      request: the lock's `request` object (a dict), possibly empty.
+      variants: variants to lock in addition to the request's.
+      platforms: platforms to lock in addition to the request's.
+      pythons: Python versions to lock in addition to the request's.
+      output: the lock file to write, workspace-relative.
+
+    Returns:
+      A shell command line.
+    """
+
+    def merged(key, more):
+        out = list(request.get(key) or [])
+        for item in more or []:
+            if item not in out:
+                out.append(item)
+        return out
+
+    args = ["bazel run @rules_torch//python:lock --"]
+    for package in ["torch", "torchvision", "torchaudio"]:
+        if request.get(package):
+            args.append("--{} {}".format(package, request[package]))
+    if not request.get("torch"):
+        args.append("--torch <version>")
+    args.append("--variants " + ",".join(merged("variants", variants)))
+    args.append("--platforms " + ",".join(merged("platforms", platforms)))
+    args.append("--python " + ",".join(merged("pythons", pythons)))
+    if request.get("index_url"):
+        args.append("--index-url " + request["index_url"])
+    for url in request.get("extra_index_urls") or []:
+        args.append("--extra-index-url " + url)
+    for link in request.get("find_links") or []:
+        args.append("--find-links " + link)
+    args.append("--output " + (output or "<lock file>"))
+    return " ".join(args)
+
+def _is_sha256(value):
+    if type(value) != "string" or len(value) != 64:
+        return False
+    for c in value.elems():
+        if c not in _HEX:
+            return False
+    return True
+
+def _check_string(obj, key, where):
+    value = obj.get(key)
+    if type(value) != "string" or not value:
+        return "{}: '{}' must be a non-empty string, got {}".format(where, key, repr(value))
+    return None
+
+def _validate_wheel(wheel, where):
+    if type(wheel) != "dict":
+        return "{}: each wheel must be an object, got {}".format(where, repr(wheel))
+    for key in ["name", "version", "filename", "url"]:
+        error = _check_string(wheel, key, where)
+        if error:
+            return error
+    where = "{} wheel '{}'".format(where, wheel["filename"])
+    if not wheel["filename"].endswith(".whl"):
+        return "{}: filename must end in .whl".format(where)
+    if "/" in wheel["filename"] or "\\" in wheel["filename"] or wheel["filename"].startswith("."):
+        return "{}: filename must be a plain file name".format(where)
+    if "sha256" not in wheel or not wheel["sha256"]:
+        return "{}: no sha256. Every wheel must be pinned by hash; regenerate the lock with the lock tool, which computes missing hashes".format(where)
+    if not _is_sha256(wheel["sha256"]):
+        return "{}: sha256 must be 64 lowercase hex digits, got {}".format(where, repr(wheel["sha256"]))
+    extras = wheel.get("extras", [])
+    if type(extras) != "list":
+        return "{}: 'extras' must be a list of strings".format(where)
+    return None
+
+def _validate_cell(key, cell, where):
+    where = "{} cell '{}'".format(where, key)
+    if type(cell) != "dict":
+        return "{}: must be an object".format(where)
+    for field in ["variant", "platform", "python"]:
+        error = _check_string(cell, field, where)
+        if error:
+            return error
+    if cell["platform"] not in PLATFORM_CONSTRAINTS:
+        return "{}: unknown platform '{}'; known platforms: {}".format(
+            where,
+            cell["platform"],
+            ", ".join(sorted(PLATFORM_CONSTRAINTS)),
+        )
+    expected = cell_key(cell["variant"], cell["platform"], cell["python"])
+    if key != expected:
+        return "{}: key does not match its variant/platform/python (expected '{}')".format(where, expected)
+    wheels = cell.get("wheels")
+    if type(wheels) != "list" or not wheels:
+        return "{}: 'wheels' must be a non-empty list".format(where)
+    seen = {}
+    for wheel in wheels:
+        error = _validate_wheel(wheel, where)
+        if error:
+            return error
+        if wheel["name"] in seen:
+            return "{}: wheel '{}' is listed twice".format(where, wheel["name"])
+        seen[wheel["name"]] = True
+    if "torch" not in seen:
+        return "{}: has no 'torch' wheel".format(where)
+    return None
+
+def parse_lock(content, source):
+    """Parses and validates the text of a lock file.
+
+    Args:
+      content: the file's text.
+      source: how to name the file in messages (a label or path).
+
+    Returns:
+      A struct(lock = dict or None, error = string or None).
+    """
+    hint = "Regenerate it with the lock tool: " + relock_command({}, output = source)
+    data = json.decode(content, default = None) if content.strip() else None
+    if type(data) != "dict":
+        return struct(lock = None, error = "rules_torch: lock file {} is not valid JSON (or not a JSON object). {}".format(source, hint))
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        return struct(lock = None, error = (
+            "rules_torch: lock file {} has schema_version {}, but this rules_torch reads schema_version {}. " +
+            "Regenerate the lock with the lock tool of the rules_torch version in use: {}"
+        ).format(source, repr(version), SCHEMA_VERSION, hint))
+    request = data.get("request", {})
+    if type(request) != "dict":
+        return struct(lock = None, error = "rules_torch: lock file {}: 'request' must be an object. {}".format(source, hint))
+    cells = data.get("cells")
+    if type(cells) != "dict" or not cells:
+        return struct(lock = None, error = "rules_torch: lock file {}: 'cells' must be a non-empty object. {}".format(source, hint))
+    for key in sorted(cells):
+        error = _validate_cell(key, cells[key], "rules_torch: lock file " + source)
+        if error:
+            return struct(lock = None, error = error + ". " + hint)
+    return struct(lock = data, error = None)
+
+def stale_lock_error(lock, source, torch_version = "", variants = [], platforms = [], pythons = []):
+    """Checks that a lock covers what a torch.wheels tag asks for.
+
+    Args:
+      lock: a parsed lock (dict).
+      source: the lock's label, for messages.
+      torch_version: the torch version the tag asks for ("" for any).
+      variants: variants the tag asks for.
+      platforms: platforms the tag asks for.
+      pythons: Python versions the tag asks for.
+
+    Returns:
+      None when the lock covers the request, else an error message with the re-lock command.
+    """
+    request = lock.get("request", {})
+    cells = lock["cells"].values()
+    locked = {
+        "platforms": sorted({c["platform"]: True for c in cells}.keys()),
+        "pythons": sorted({c["python"]: True for c in cells}.keys()),
+        "variants": sorted({c["variant"]: True for c in cells}.keys()),
+    }
+    missing = {
+        "platforms": [p for p in platforms if p not in locked["platforms"]],
+        "pythons": [p for p in pythons if p not in locked["pythons"]],
+        "variants": [v for v in variants if v not in locked["variants"]],
+    }
+    problems = []
+    for key in ["variants", "platforms", "pythons"]:
+        if missing[key]:
+            problems.append("{} {} (locked: {})".format(key, ", ".join(missing[key]), ", ".join(locked[key])))
+    relock_request = dict(request)
+    if torch_version and request.get("torch") != torch_version:
+        problems.append("torch {} (locked: {})".format(torch_version, request.get("torch") or "unknown"))
+        relock_request["torch"] = torch_version
+    if not problems:
+        return None
+    return "rules_torch: lock file {} is stale: the torch.wheels tag asks for {}. Re-lock with:\n  {}".format(
+        source,
+        "; ".join(problems),
+        relock_command(relock_request, missing["variants"], missing["platforms"], missing["pythons"], output = source),
+    )

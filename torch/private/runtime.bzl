@@ -1,0 +1,167 @@
+"""The runtime: shared-library directories collected from deps, and the launcher rules."""
+
+load("@rules_python//python:defs.bzl", "PyInfo")
+
+TorchRuntimeInfo = provider(
+    doc = "The shared-library directories a torch program needs on LD_LIBRARY_PATH.",
+    fields = {
+        "libs": "depset of strings 'DIR|PROBE': a runfiles directory holding shared libraries, and one library in it (resolves DIR through a runfiles manifest).",
+    },
+)
+
+_LibsInfo = provider(
+    doc = "What _libs_aspect found in a target and its deps (private: the aspect cannot return TorchRuntimeInfo where a torch_py_library already does).",
+    fields = {"libs": "as TorchRuntimeInfo.libs"},
+)
+
+_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
+
+def _runfiles_path(ctx, file):
+    path = file.short_path
+    if path.startswith("../"):
+        return path[3:]
+    return ctx.workspace_name + "/" + path
+
+def _is_shared_library(basename):
+    return basename.endswith(".so") or ".so." in basename or basename.endswith(".dylib")
+
+def _own_libs(ctx, files):
+    dirs = {}
+    for file in files:
+        if _is_shared_library(file.basename):
+            path = _runfiles_path(ctx, file)
+            directory = path.rpartition("/")[0]
+            if directory not in dirs:
+                dirs[directory] = directory + "|" + path
+    return dirs.values()
+
+def _libs_aspect_impl(target, ctx):
+    # Works for any repository layout: a rules_torch spoke, or pip.parse's one repository per
+    # wheel, whose py_library carries the wheel's files as data.
+    files = []
+    for attr in ["data", "srcs"]:
+        files.extend(getattr(ctx.rule.files, attr, []))
+    transitive = [dep[_LibsInfo].libs for dep in getattr(ctx.rule.attr, "deps", []) if _LibsInfo in dep]
+    if TorchRuntimeInfo in target:
+        transitive.append(target[TorchRuntimeInfo].libs)
+    return [_LibsInfo(libs = depset(_own_libs(ctx, files), transitive = transitive))]
+
+libs_aspect = aspect(
+    implementation = _libs_aspect_impl,
+    attr_aspects = ["deps"],
+    doc = "Collects the directories of shared libraries in a target's transitive deps.",
+)
+
+def collect_libs(deps):
+    """Merges what libs_aspect found in deps.
+
+    Args:
+      deps: targets the aspect ran on.
+
+    Returns:
+      A depset of 'DIR|PROBE' strings.
+    """
+    return depset(transitive = [d[_LibsInfo].libs for d in deps if _LibsInfo in d])
+
+def _library_impl(ctx):
+    library = ctx.attr.library
+    providers = [
+        library[DefaultInfo],
+        TorchRuntimeInfo(libs = collect_libs([library])),
+    ]
+    for provider in [PyInfo, OutputGroupInfo, InstrumentedFilesInfo]:
+        if provider in library:
+            providers.append(library[provider])
+    return providers
+
+torch_library = rule(
+    implementation = _library_impl,
+    doc = "Forwards a py_library and adds TorchRuntimeInfo (see torch_py_library).",
+    attrs = {
+        "library": attr.label(mandatory = True, aspects = [libs_aspect], providers = [PyInfo]),
+    },
+)
+
+def _shell_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+def _import_dirs(ctx, binary):
+    """Runfiles directories to put on PYTHONPATH, each with a probe file and its depth below."""
+    imports = [ctx.workspace_name] + binary[PyInfo].imports.to_list()
+    found = {}
+    files = binary[DefaultInfo].default_runfiles.files.to_list()
+    for directory in imports:
+        if directory in found:
+            continue
+        prefix = directory + "/"
+        for file in files:
+            path = _runfiles_path(ctx, file)
+            if path.startswith(prefix):
+                found[directory] = (path, path[len(prefix):].count("/") + 1)
+                break
+    return [(d, found[d][0], found[d][1]) for d in imports if d in found]
+
+def _executable_impl(ctx):
+    binary = ctx.attr.binary
+    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+    runfiles = ctx.runfiles(files = [ctx.file.main])
+    if runtime.interpreter_path:
+        python = _shell_quote(runtime.interpreter_path)
+    else:
+        interpreter = _runfiles_path(ctx, runtime.interpreter)
+        python = "$(rloc {0} {0} 0)".format(_shell_quote(interpreter))
+        runfiles = runfiles.merge(ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files))
+
+    lib_lines = []
+    for entry in sorted(collect_libs(ctx.attr.deps).to_list()):
+        directory, probe = entry.split("|")
+        lib_lines.append("d=$(rloc {} {} 1); join libs \"$d\"".format(_shell_quote(directory), _shell_quote(probe)))
+    import_lines = []
+    for directory, probe, depth in _import_dirs(ctx, binary):
+        import_lines.append("d=$(rloc {} {} {}); join pypath \"$d\"".format(_shell_quote(directory), _shell_quote(probe), depth))
+
+    launcher = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.expand_template(
+        template = ctx.file._template,
+        output = launcher,
+        is_executable = True,
+        substitutions = {
+            "%IMPORTS%": "\n".join(import_lines),
+            "%LIB_DIRS%": "\n".join(lib_lines),
+            "%MAIN%": _shell_quote(_runfiles_path(ctx, ctx.file.main)),
+            "%PYTHON%": python,
+            "%TARGET%": str(ctx.label),
+        },
+    )
+    runfiles = runfiles.merge(binary[DefaultInfo].default_runfiles)
+    providers = [
+        DefaultInfo(executable = launcher, runfiles = runfiles, files = depset([launcher])),
+        RunEnvironmentInfo(environment = ctx.attr.env),
+    ]
+    if InstrumentedFilesInfo in binary:
+        providers.append(binary[InstrumentedFilesInfo])
+    return providers
+
+_EXECUTABLE_ATTRS = {
+    "binary": attr.label(mandatory = True, providers = [PyInfo], doc = "The py_binary or py_test whose program to launch."),
+    "deps": attr.label_list(aspects = [libs_aspect], doc = "Where to look for shared libraries (the binary's deps)."),
+    "env": attr.string_dict(doc = "Environment variables for `bazel run` and `bazel test`."),
+    "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "The program's main file."),
+    "_template": attr.label(default = "//torch/private:launcher.sh.tpl", allow_single_file = True),
+}
+
+torch_executable = rule(
+    implementation = _executable_impl,
+    doc = "The launcher of torch_py_binary.",
+    attrs = _EXECUTABLE_ATTRS,
+    executable = True,
+    toolchains = [_PYTHON_TOOLCHAIN],
+)
+
+torch_test = rule(
+    implementation = _executable_impl,
+    doc = "The launcher of torch_py_test.",
+    attrs = _EXECUTABLE_ATTRS,
+    test = True,
+    toolchains = [_PYTHON_TOOLCHAIN],
+)

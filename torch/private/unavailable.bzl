@@ -1,0 +1,61 @@
+"""The hub's fallback target: fails analysis with what was asked, what is locked, and the fix."""
+
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+
+_OS = {
+    "linux": "@platforms//os:linux",
+    "macos": "@platforms//os:macos",
+    "windows": "@platforms//os:windows",
+}
+_CPU = {
+    "aarch64": "@platforms//cpu:aarch64",
+    "x86_64": "@platforms//cpu:x86_64",
+}
+
+def _target_platform(ctx):
+    os = [name for name in _OS if ctx.target_platform_has_constraint(getattr(ctx.attr, "_os_" + name)[platform_common.ConstraintValueInfo])]
+    cpu = [name for name in _CPU if ctx.target_platform_has_constraint(getattr(ctx.attr, "_cpu_" + name)[platform_common.ConstraintValueInfo])]
+    if not os or not cpu:
+        return "an unknown platform"
+    name = "{}_{}".format(os[0], cpu[0])
+    return {"macos_aarch64": "macos_arm64", "windows_x86_64": "windows_amd64"}.get(name, name)
+
+def _unavailable_impl(ctx):
+    details = json.decode(ctx.attr.details)
+    variant = ctx.attr._variant[BuildSettingInfo].value
+    platform = _target_platform(ctx)
+    if not variant:
+        variant = details["default_variant"] or "(none: the flag is unset and the hub has no default_variant)"
+        how = "the hub's default_variant"
+    else:
+        how = "--@rules_torch//torch:variant"
+    fail((
+        "rules_torch: @{hub} has no torch for variant '{variant}' (from {how}) on {platform}.\n" +
+        "  locked in {lock}: {cells}\n" +
+        "  to build this combination, lock it:\n    {command}\n" +
+        "  or pick a locked variant, e.g. --config={example} (--@rules_torch//torch:variant={example_variant})"
+    ).format(
+        hub = details["hub"],
+        variant = variant,
+        how = how,
+        platform = platform,
+        lock = details["lock"],
+        cells = ", ".join(details["cells"]),
+        command = details["command"].replace("{variant}", variant).replace("{platform}", platform),
+        example = details["example_config"],
+        example_variant = details["example_variant"],
+    ))
+
+torch_unavailable = rule(
+    implementation = _unavailable_impl,
+    doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches.",
+    attrs = {
+        "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, command, default_variant, example_config, example_variant."),
+        "_cpu_aarch64": attr.label(default = _CPU["aarch64"]),
+        "_cpu_x86_64": attr.label(default = _CPU["x86_64"]),
+        "_os_linux": attr.label(default = _OS["linux"]),
+        "_os_macos": attr.label(default = _OS["macos"]),
+        "_os_windows": attr.label(default = _OS["windows"]),
+        "_variant": attr.label(default = "//torch:variant"),
+    },
+)
