@@ -1,0 +1,40 @@
+"""Unit tests of torch/private/hub.bzl: the generated BUILD file."""
+
+load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+load("//torch/private:hub.bzl", "hub_build_file")
+
+def _hub_build_file_test(ctx):
+    env = unittest.begin(ctx)
+    text = hub_build_file(
+        hub = "torch",
+        spokes = {
+            "cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg",
+            "cu118|linux_x86_64": "@torch__cu118_linux_x86_64_cp311//:pkg",
+            "cpu|macos_arm64": "@torch__cpu_macos_arm64_cp311//:pkg",
+        },
+        default_variant = "cpu",
+        packages = ["torch", "triton"],
+        unavailable_message = {"hub": "torch"},
+    )
+    for fragment in [
+        'name = "_is_cu118_linux_x86_64"',
+        "flag_values = {\"@rules_torch//torch:variant\": \"cu118\"}",
+        "constraint_values = [\"@platforms//os:macos\", \"@platforms//cpu:aarch64\"]",
+        'name = "_is_default_linux_x86_64"',
+        "\":_is_default_macos_arm64\": \"@torch__cpu_macos_arm64_cp311//:pkg\"",
+        "\"//conditions:default\": \":_unavailable\"",
+        'name = "torch"',
+        'name = "triton"',
+        'name = "doctor"',
+    ]:
+        asserts.true(env, fragment in text, "missing {} in:\n{}".format(fragment, text))
+
+    # No default cell for cu118: only the default variant gets a flag-unset branch.
+    asserts.false(env, "_is_default_linux_x86_64\": \"@torch__cu118" in text)
+    asserts.false(env, 'name = "torchvision"' in text)
+    return unittest.end(env)
+
+hub_build_file_test = unittest.make(_hub_build_file_test)
+
+def hub_test_suite(name):
+    unittest.suite(name, hub_build_file_test)

@@ -1,0 +1,145 @@
+"""Unit tests of torch/private/lock.bzl: lock parsing, validation and their messages."""
+
+load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+load("//torch/private:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+
+_SHA = "0" * 63 + "1"
+
+def _wheel(name = "torch", sha256 = _SHA, **kwargs):
+    wheel = {
+        "extras": [],
+        "filename": "{}-1.0-py3-none-any.whl".format(name),
+        "name": name,
+        "sha256": sha256,
+        "url": "https://example.com/{}-1.0-py3-none-any.whl".format(name),
+        "version": "1.0",
+    }
+    wheel.update(kwargs)
+    return wheel
+
+def _lock(wheels = None, schema_version = 1, **cell_fields):
+    cell = {
+        "platform": "linux_x86_64",
+        "python": "3.11",
+        "variant": "cpu",
+        "wheels": wheels if wheels != None else [_wheel()],
+    }
+    cell.update(cell_fields)
+    return {
+        "cells": {cell_key(cell["variant"], cell["platform"], cell["python"]): cell},
+        "request": {
+            "index_url": "https://download.pytorch.org/whl/{variant}",
+            "platforms": ["linux_x86_64"],
+            "pythons": ["3.11"],
+            "torch": "2.5.1",
+            "variants": ["cpu"],
+        },
+        "schema_version": schema_version,
+    }
+
+def _error(env, data, *fragments):
+    parsed = parse_lock(json.encode(data) if type(data) != "string" else data, "//:torch.lock.json")
+    asserts.equals(env, None, parsed.lock)
+    for fragment in fragments:
+        asserts.true(env, fragment in (parsed.error or ""), "expected {} in error: {}".format(repr(fragment), parsed.error))
+
+def _valid_lock_test(ctx):
+    env = unittest.begin(ctx)
+    parsed = parse_lock(json.encode(_lock()), "//:torch.lock.json")
+    asserts.equals(env, None, parsed.error)
+    asserts.equals(env, ["cpu_linux_x86_64_cp311"], parsed.lock["cells"].keys())
+    return unittest.end(env)
+
+def _malformed_json_test(ctx):
+    env = unittest.begin(ctx)
+    _error(env, "{not json", "//:torch.lock.json is not valid JSON", "bazel run @rules_torch//python:lock")
+    _error(env, "", "is not valid JSON")
+    _error(env, "[1, 2]", "is not valid JSON")
+    return unittest.end(env)
+
+def _schema_version_test(ctx):
+    env = unittest.begin(ctx)
+    _error(env, _lock(schema_version = 2), "has schema_version 2", "reads schema_version 1", "Regenerate")
+    data = _lock()
+    data.pop("schema_version")
+    _error(env, data, "has schema_version None")
+    return unittest.end(env)
+
+def _missing_sha256_test(ctx):
+    env = unittest.begin(ctx)
+    _error(env, _lock(wheels = [_wheel(sha256 = "")]), "torch-1.0-py3-none-any.whl", "no sha256", "lock tool")
+    wheel = _wheel()
+    wheel.pop("sha256")
+    _error(env, _lock(wheels = [wheel]), "cell 'cpu_linux_x86_64_cp311'", "no sha256")
+    _error(env, _lock(wheels = [_wheel(sha256 = "ABC")]), "64 lowercase hex digits")
+    return unittest.end(env)
+
+def _bad_cells_test(ctx):
+    env = unittest.begin(ctx)
+    _error(env, _lock(wheels = []), "'wheels' must be a non-empty list")
+    _error(env, _lock(wheels = [_wheel(name = "numpy")]), "has no 'torch' wheel")
+    _error(env, _lock(wheels = [_wheel(), _wheel()]), "listed twice")
+    _error(env, _lock(wheels = [_wheel(filename = "../torch.whl")]), "plain file name")
+    _error(env, _lock(wheels = [_wheel(filename = "torch.tar.gz")]), "must end in .whl")
+    data = _lock(platform = "solaris_sparc")
+    _error(env, data, "unknown platform 'solaris_sparc'", "linux_x86_64")
+    data = _lock()
+    data["cells"]["cu118_linux_x86_64_cp311"] = data["cells"].pop("cpu_linux_x86_64_cp311")
+    _error(env, data, "key does not match", "expected 'cpu_linux_x86_64_cp311'")
+    return unittest.end(env)
+
+def _stale_lock_test(ctx):
+    env = unittest.begin(ctx)
+    lock = _lock()
+    asserts.equals(env, None, stale_lock_error(lock, "//:l.json", "2.5.1", ["cpu"], ["linux_x86_64"], ["3.11"]))
+    error = stale_lock_error(lock, "//:l.json", "", ["cpu", "cu121"], ["linux_aarch64"], ["3.11"])
+    asserts.true(env, "is stale" in error, error)
+    asserts.true(env, "variants cu121 (locked: cpu)" in error, error)
+    asserts.true(env, "platforms linux_aarch64 (locked: linux_x86_64)" in error, error)
+    asserts.true(env, "--variants cpu,cu121 --platforms linux_x86_64,linux_aarch64 --python 3.11" in error, error)
+    error = stale_lock_error(lock, "//:l.json", "2.6.0")
+    asserts.true(env, "torch 2.6.0 (locked: 2.5.1)" in error and "--torch 2.6.0" in error, error)
+    return unittest.end(env)
+
+def _relock_command_test(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(
+        env,
+        "bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu118 --platforms linux_x86_64 --python 3.11 --index-url https://i/{variant} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+        relock_command(
+            {"extra_index_urls": ["https://pypi.org/simple"], "index_url": "https://i/{variant}", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "variants": ["cpu"]},
+            variants = ["cu118", "cpu"],
+            output = "third_party/torch.lock.json",
+        ),
+    )
+    return unittest.end(env)
+
+def _runtime_wheel_test(ctx):
+    env = unittest.begin(ctx)
+    for name in ["torch", "torchvision", "triton", "nvidia-cudnn-cu12", "cuda-toolkit", "pytorch-triton-rocm"]:
+        asserts.true(env, is_runtime_wheel(name), name)
+    for name in ["numpy", "sympy", "jinja2", "torchmetrics", "filelock"]:
+        asserts.false(env, is_runtime_wheel(name), name)
+    return unittest.end(env)
+
+valid_lock_test = unittest.make(_valid_lock_test)
+malformed_json_test = unittest.make(_malformed_json_test)
+schema_version_test = unittest.make(_schema_version_test)
+missing_sha256_test = unittest.make(_missing_sha256_test)
+bad_cells_test = unittest.make(_bad_cells_test)
+stale_lock_test = unittest.make(_stale_lock_test)
+relock_command_test = unittest.make(_relock_command_test)
+runtime_wheel_test = unittest.make(_runtime_wheel_test)
+
+def lock_test_suite(name):
+    unittest.suite(
+        name,
+        valid_lock_test,
+        malformed_json_test,
+        schema_version_test,
+        missing_sha256_test,
+        bad_cells_test,
+        stale_lock_test,
+        relock_command_test,
+        runtime_wheel_test,
+    )

@@ -1,0 +1,30 @@
+"""Unit tests of torch/private/variants.bzl."""
+
+load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+load("//torch/private:variants.bzl", "config_name", "pick_auto_variant")
+
+def _config_name_test(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, "cuda118", config_name("cu118"))
+    asserts.equals(env, "cuda130", config_name("cu130"))
+    asserts.equals(env, "cpu", config_name("cpu"))
+    asserts.equals(env, "rocm6.2", config_name("rocm6.2"))
+    return unittest.end(env)
+
+def _auto_variant_test(ctx):
+    env = unittest.begin(ctx)
+    locked = ["cpu", "cu118", "cu121", "cu130"]
+    asserts.equals(env, "cpu", pick_auto_variant("", locked))
+    asserts.equals(env, "cu130", pick_auto_variant("580.65.06", locked))
+    asserts.equals(env, "cu121", pick_auto_variant("550.54.14", locked))
+    asserts.equals(env, "cu118", pick_auto_variant("470.82.01", locked))
+    asserts.equals(env, "cpu", pick_auto_variant("390.1", locked))
+    asserts.equals(env, "cpu", pick_auto_variant("garbage", locked))
+    asserts.equals(env, "cu118", pick_auto_variant("", ["cu118"]))
+    return unittest.end(env)
+
+config_name_test = unittest.make(_config_name_test)
+auto_variant_test = unittest.make(_auto_variant_test)
+
+def variants_test_suite(name):
+    unittest.suite(name, config_name_test, auto_variant_test)

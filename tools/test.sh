@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test of rules_torch: the Python tests (pytest: lock tool, Bazel integration
+# workspaces), the root module's `bazel test //...`, and each example's `bazel test //...`.
+#   tools/test.sh            everything
+#   tools/test.sh --quick    skip the tests marked slow (real CUDA closure, benchmarks)
+# Prints one summary line per step and "N passed, N failed" at the end; exits non-zero if any
+# step failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+BAZEL=$ROOT/tools/bazel
+VENV=${RULES_TORCH_TEST_VENV:-$ROOT/.venv-test}
+pytest_args=()
+[ "${1:-}" = --quick ] && pytest_args+=(-m "not slow")
+
+passed=0 failed=0
+step() { # step NAME COMMAND...: run one step, record its result
+  local name=$1 start=$SECONDS rc
+  shift
+  echo "=== $name"
+  "$@"
+  rc=$?
+  if [ "$rc" = 0 ]; then
+    passed=$((passed + 1)); echo "=== ok: $name ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); echo "=== FAILED: $name (exit $rc, $((SECONDS - start)) s)"
+  fi
+}
+
+setup_venv() {
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || return
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+    -r "$ROOT/tools/requirements_test.txt"
+}
+
+run_pytest() {
+  local rc=0
+  (cd "$ROOT" && "$VENV/bin/python" -m pytest -q "${pytest_args[@]}" "$@") || rc=$?
+  # 5: no tests collected (e.g. every test deselected by --quick); not a failure.
+  [ "$rc" = 5 ] && rc=0
+  return "$rc"
+}
+
+bazel_in() { # bazel_in DIR ARGS...: run Bazel in a workspace, then stop its server
+  local dir=$1 rc=0
+  shift
+  (cd "$dir" && "$BAZEL" "$@") || rc=$?
+  (cd "$dir" && "$BAZEL" shutdown) >/dev/null 2>&1
+  return "$rc"
+}
+
+step "provision Bazel (tools/bazel)" "$BAZEL" --version
+step "python test environment ($VENV)" setup_venv
+step "pytest python/ tests/" run_pytest python/tests tests
+step "bazel test //... (root module)" bazel_in "$ROOT" test //...
+for example in "$ROOT"/examples/*/; do
+  [ -e "$example/MODULE.bazel" ] || continue
+  step "bazel test //... (examples/$(basename "$example"))" bazel_in "$example" test //...
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
