@@ -18,7 +18,7 @@ def _read_lock(mctx, label):
             source,
             relock_command({}, output = _label_path(label)),
         ))
-    parsed = parse_lock(mctx.read(path), source)
+    parsed = parse_lock(mctx.read(path), source, _label_path(label))
     if parsed.error:
         fail(parsed.error)
     return parsed.lock

@@ -78,9 +78,9 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
             args.append("--{} {}".format(package, request[package]))
     if not request.get("torch"):
         args.append("--torch <version>")
-    args.append("--variants " + ",".join(merged("variants", variants)))
-    args.append("--platforms " + ",".join(merged("platforms", platforms)))
-    args.append("--python " + ",".join(merged("pythons", pythons)))
+    args.append("--variants " + (",".join(merged("variants", variants)) or "<cpu,cu121,...>"))
+    args.append("--platforms " + (",".join(merged("platforms", platforms)) or "<linux_x86_64,...>"))
+    args.append("--python " + (",".join(merged("pythons", pythons)) or "<3.11,...>"))
     if request.get("index_url"):
         args.append("--index-url " + request["index_url"])
     for url in request.get("extra_index_urls") or []:
@@ -157,17 +157,18 @@ def _validate_cell(key, cell, where):
         return "{}: has no 'torch' wheel".format(where)
     return None
 
-def parse_lock(content, source):
+def parse_lock(content, source, output = None):
     """Parses and validates the text of a lock file.
 
     Args:
       content: the file's text.
       source: how to name the file in messages (a label or path).
+      output: the lock's workspace-relative path, for the lock command in messages.
 
     Returns:
       A struct(lock = dict or None, error = string or None).
     """
-    hint = "Regenerate it with the lock tool: " + relock_command({}, output = source)
+    hint = "Regenerate it with the lock tool: " + relock_command({}, output = output or source)
     data = json.decode(content, default = None) if content.strip() else None
     if type(data) != "dict":
         return struct(lock = None, error = "rules_torch: lock file {} is not valid JSON (or not a JSON object). {}".format(source, hint))
