@@ -127,9 +127,10 @@ class Workspace:
     def write_module(self, body: str) -> None:
         self.write("MODULE.bazel", MODULE_HEADER.format(name=self.name, repo=str(REPO)) + body)
 
-    def bazel(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-        env = dict(os.environ)
-        env.pop("RULES_TORCH_NVIDIA_DRIVER", None)
+    def bazel(self, *args: str, timeout: int = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        environ = dict(os.environ)
+        environ.pop("RULES_TORCH_NVIDIA_DRIVER", None)
+        environ.update(env or {})
         return subprocess.run(
             [str(BAZEL), *args],
             cwd=self.root,
@@ -138,7 +139,7 @@ class Workspace:
             stderr=subprocess.STDOUT,
             text=True,
             timeout=timeout,
-            env=env,
+            env=environ,
             check=False,
         )
 

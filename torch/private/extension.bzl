@@ -200,5 +200,7 @@ target platform. Each cell is a separate repository, fetched only when a build s
 torch = module_extension(
     implementation = _torch_impl,
     doc = "Torch wheels as Bazel repositories, selected by accelerator variant and platform.",
+    # default_variant = "auto" reads it (tests and machines whose nvidia-smi is not on PATH).
+    environ = ["RULES_TORCH_NVIDIA_DRIVER"],
     tag_classes = {"wheels": _wheels},
 )
