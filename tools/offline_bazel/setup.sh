@@ -43,7 +43,7 @@ configure() {
   done < <(cd "$HERE/chroot" && find . -type f -print0)
   [ "$n" = 0 ] || log "installed $n changed file(s) from $HERE/chroot/"
   sed -i 's|^build --sandbox_debug$|# & (disabled by the provisioning script)|' "$ROOT/etc/bazel/bazelrc"
-  distdir
+  local_wheels
   # The host's python3 (the wrapper bind-mounts its installation at the same path) comes first
   # on the chroot's PATH, so Bazel's autodetecting Python toolchain runs it and workspaces
   # register no interpreter path of this machine. The chroot's own python3 is Debian's 3.14.
@@ -55,14 +55,27 @@ configure() {
   fi
 }
 
-# Bazel's --distdir: this machine's local copies of PyTorch's wheels (the find-links
-# directories of the host's pip configuration) stand in for download.pytorch.org, which is
-# unreachable here. Locks keep their canonical URLs; Bazel finds a file here by the URL's
-# last path segment (percent-encoded, e.g. torch-2.13.0%2Bcpu-...) and checks its sha256.
-distdir() {
-  local out=$ROOT/etc/rules_torch/distdir dir f name
+host_pip() { # host_pip KEY: the values of global.KEY in the host's pip configuration
+  pip config list 2>/dev/null | sed -n "s/^global\.$1='\(.*\)'$/\1/p" | tr ' ' '\n' | sort -u
+}
+
+# This machine's local wheel stores (the host's pip configuration), for Bazel and for pip:
+# - Bazel's --distdir: local copies of PyTorch's wheels stand in for download.pytorch.org,
+#   which is unreachable here. Locks keep their canonical URLs; Bazel finds a file here by the
+#   URL's last path segment (percent-encoded, e.g. torch-2.13.0%2Bcpu-...), checks its sha256.
+# - the chroot's /etc/pip.conf, the only pip configuration that rules_python's pip.parse
+#   (pip --isolated) reads: the same find-links and extra indexes as the host's pip.
+local_wheels() {
+  local out=$ROOT/etc/rules_torch/distdir dir f name links extra
+  links=$(host_pip find-links | tr '\n' ' ')
+  extra=$(host_pip extra-index-url | tr '\n' ' ')
+  {
+    cat "$HERE/pip.conf.in"
+    [ -z "${links// /}" ] || echo "find-links = $links"
+    [ -z "${extra// /}" ] || echo "extra-index-url = $extra"
+  } >"$ROOT/etc/pip.conf"
   rm -rf "$out" && mkdir -p "$out"
-  for dir in $(pip config list 2>/dev/null | sed -n "s/^[^=]*find-links='\(.*\)'$/\1/p" | tr ' ' '\n' | sort -u); do
+  for dir in $(host_pip find-links); do
     [ -d "$dir" ] || continue
     for f in "$dir"/*.whl; do
       [ -e "$f" ] || continue

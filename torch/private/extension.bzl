@@ -2,6 +2,7 @@
 
 load(":hub.bzl", "hub", "hub_build_file")
 load(":lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load(":pip_hub.bzl", "pip_hub")
 load(":spoke.bzl", "spoke")
 load(":variants.bzl", "config_name", "pick_auto_variant")
 
@@ -110,7 +111,7 @@ def _wheels_hub(mctx, module, tag):
     example_variant = default_variant or locked_variants[0]
     details = {
         "cells": ["{} on {}".format(*k.split("|")) for k in sorted(spokes)],
-        "command": relock_command(
+        "fix": "to build this combination, lock it:\n    " + relock_command(
             lock.get("request", {}),
             variants = ["{variant}"],
             platforms = ["{platform}"],
@@ -141,6 +142,30 @@ def _torch_impl(mctx):
                 fail("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
             hubs[tag.hub] = True
             _wheels_hub(mctx, module, tag)
+        for tag in module.tags.from_pip:
+            if tag.hub in hubs:
+                fail("rules_torch: module '{}' has two torch tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
+            hubs[tag.hub] = True
+            _from_pip_hub(module, tag)
+
+def _from_pip_hub(module, tag):
+    if not tag.variants:
+        fail("rules_torch: torch.from_pip(hub = \"{}\") maps no variant; e.g. variants = {{\"cpu\": \"@pypi_cpu\", \"cu130\": \"@pypi_cu130\"}}.".format(tag.hub))
+    if tag.default_variant and tag.default_variant not in tag.variants:
+        fail("rules_torch: torch.from_pip(hub = \"{}\"): default_variant '{}' is not mapped (variants: {}); add \"{}\": \"@<its pip hub>\" to variants.".format(
+            tag.hub,
+            tag.default_variant,
+            ", ".join(sorted(tag.variants)),
+            tag.default_variant,
+        ))
+    pip_hub(
+        name = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub),
+        default_variant = tag.default_variant,
+        hub = tag.hub,
+        packages = tag.packages,
+        shown = {variant: str(label) for variant, label in tag.variants.items()},
+        variants = {variant: label.workspace_name for variant, label in tag.variants.items()},
+    )
 
 _wheels = tag_class(
     doc = """Creates a hub repository of torch wheels from a rules_torch lock file.
@@ -197,10 +222,46 @@ target platform. Each cell is a separate repository, fetched only when a build s
     },
 )
 
+_from_pip = tag_class(
+    doc = """Wraps existing rules_python `pip.parse` hubs, one per variant, into one hub selected by `--@rules_torch//torch:variant`.
+
+Example:
+
+```starlark
+pip.parse(hub_name = "pypi_cpu", python_version = "3.11", requirements_lock = "//:requirements_cpu_linux_x86_64_cp311.txt")
+pip.parse(hub_name = "pypi_cu130", python_version = "3.11", requirements_lock = "//:requirements_cu130_linux_x86_64_cp311.txt")
+use_repo(pip, "pypi_cpu", "pypi_cu130")
+
+torch = use_extension("@rules_torch//torch:extensions.bzl", "torch")
+torch.from_pip(hub = "torch", variants = {"cpu": "@pypi_cpu", "cu130": "@pypi_cu130"}, packages = ["torch", "torchvision"])
+use_repo(torch, "torch")
+```
+
+`@torch//:torch` (one target per entry of `packages`) is then `@pypi_cu130//torch` under
+`--config=cuda130`. torch_py_binary / torch_py_test find the CUDA libraries in pip.parse's
+per-wheel repositories, so they load at runtime in this mode too.
+""",
+    attrs = {
+        "default_variant": attr.string(
+            default = "cpu",
+            doc = "The variant used when `--@rules_torch//torch:variant` is unset; must be mapped. `\"\"`: the flag must be set. Default: `cpu`.",
+        ),
+        "hub": attr.string(default = "torch", doc = "The name of the hub repository. Default: `torch`."),
+        "packages": attr.string_list(
+            default = ["torch"],
+            doc = "The packages to expose as `@<hub>//:<package>`; every mapped pip hub must have them. Default: `[\"torch\"]`.",
+        ),
+        "variants": attr.string_keyed_label_dict(
+            mandatory = True,
+            doc = "Variant -> the pip hub repository that has its wheels, e.g. `{\"cpu\": \"@pypi_cpu\"}`. Labels resolve in your module, so the hubs need only be in your `use_repo(pip, ...)`.",
+        ),
+    },
+)
+
 torch = module_extension(
     implementation = _torch_impl,
     doc = "Torch wheels as Bazel repositories, selected by accelerator variant and platform.",
     # default_variant = "auto" reads it (tests and machines whose nvidia-smi is not on PATH).
     environ = ["RULES_TORCH_NVIDIA_DRIVER"],
-    tag_classes = {"wheels": _wheels},
+    tag_classes = {"from_pip": _from_pip, "wheels": _wheels},
 )

@@ -5,14 +5,25 @@ load(":lock.bzl", "PLATFORM_CONSTRAINTS")
 VARIANT_FLAG = "@rules_torch//torch:variant"
 
 def _setting_name(variant, platform):
-    return "_is_{}_{}".format(variant.replace(".", "_"), platform)
+    return "_is_{}{}".format(variant.replace(".", "_"), "_" + platform if platform else "")
+
+def _config_setting(name, platform, variant):
+    # platform "": any target platform (pip.parse hubs resolve for one platform already).
+    lines = ["config_setting(", "    name = {},".format(repr(name))]
+    if platform:
+        lines.append("    constraint_values = {},".format(repr(PLATFORM_CONSTRAINTS[platform])))
+    lines.append("    flag_values = {{{}: {}}},".format(repr(VARIANT_FLAG), repr(variant)))
+    lines.extend([")", ""])
+    return lines
 
 def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, runtime_targets = True):
     """Renders the hub's BUILD file.
 
     Args:
       hub: the hub's name, e.g. "torch".
-      spokes: dict of (variant, platform) tuple-string "variant|platform" -> spoke label.
+      spokes: dict of "variant|platform" -> label of the package targets' repository root
+        ("@spoke//:pkg", or "@@pip_hub//{package}" with the package name substituted);
+        platform "" matches any target platform.
       default_variant: the variant used when the flag is unset ("" for none).
       packages: the package targets to generate (e.g. ["torch", "torchvision"]).
       unavailable_message: JSON-able dict describing what is locked, for the no-match target.
@@ -30,26 +41,14 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
         "",
     ]
     choices = {}
-    platforms = {}
     for key in sorted(spokes):
         variant, platform = key.split("|")
-        platforms[platform] = True
         name = _setting_name(variant, platform)
-        lines.append("config_setting(")
-        lines.append("    name = {},".format(repr(name)))
-        lines.append("    constraint_values = {},".format(repr(PLATFORM_CONSTRAINTS[platform])))
-        lines.append("    flag_values = {{{}: {}}},".format(repr(VARIANT_FLAG), repr(variant)))
-        lines.append(")")
-        lines.append("")
+        lines.extend(_config_setting(name, platform, variant))
         choices[":" + name] = spokes[key]
         if variant == default_variant:
-            default_name = "_is_default_" + platform
-            lines.append("config_setting(")
-            lines.append("    name = {},".format(repr(default_name)))
-            lines.append("    constraint_values = {},".format(repr(PLATFORM_CONSTRAINTS[platform])))
-            lines.append("    flag_values = {{{}: \"\"}},".format(repr(VARIANT_FLAG)))
-            lines.append(")")
-            lines.append("")
+            default_name = "_is_default" + ("_" + platform if platform else "")
+            lines.extend(_config_setting(default_name, platform, ""))
             choices[":" + default_name] = spokes[key]
     choices["//conditions:default"] = ":_unavailable"
     lines.append("torch_unavailable(")
@@ -62,7 +61,7 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
         lines.append("    name = {},".format(repr(package)))
         lines.append("    actual = select({")
         for key in choices:
-            lines.append("        {}: {},".format(repr(key), repr(choices[key])))
+            lines.append("        {}: {},".format(repr(key), repr(choices[key].replace("{package}", package))))
         lines.append("    }),")
         lines.append(")")
         lines.append("")

@@ -31,8 +31,8 @@ def _unavailable_impl(ctx):
         how = "--@rules_torch//torch:variant"
     fail((
         "rules_torch: @{hub} has no torch for variant '{variant}' (from {how}) on {platform}.\n" +
-        "  locked in {lock}: {cells}\n" +
-        "  to build this combination, lock it:\n    {command}\n" +
+        "  available in {lock}: {cells}\n" +
+        "  {fix}\n" +
         "  or pick a locked variant, e.g. --config={example} (--@rules_torch//torch:variant={example_variant})"
     ).format(
         hub = details["hub"],
@@ -41,7 +41,7 @@ def _unavailable_impl(ctx):
         platform = platform,
         lock = details["lock"],
         cells = ", ".join(details["cells"]),
-        command = details["command"].replace("{variant}", variant).replace("{platform}", platform),
+        fix = details["fix"].replace("{variant}", variant).replace("{platform}", platform),
         example = details["example_config"],
         example_variant = details["example_variant"],
     ))
@@ -50,7 +50,7 @@ torch_unavailable = rule(
     implementation = _unavailable_impl,
     doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches.",
     attrs = {
-        "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, command, default_variant, example_config, example_variant."),
+        "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, fix, default_variant, example_config, example_variant."),
         "_cpu_aarch64": attr.label(default = _CPU["aarch64"]),
         "_cpu_x86_64": attr.label(default = _CPU["x86_64"]),
         "_os_linux": attr.label(default = _OS["linux"]),

@@ -1,0 +1,63 @@
+"""The hub of torch.from_pip: one @<hub> over the user's per-variant rules_python pip hubs."""
+
+load(":hub.bzl", "hub_build_file")
+load(":variants.bzl", "config_name")
+
+def _package_dir(name):
+    # rules_python names a hub's package targets with underscores (typing-extensions -> typing_extensions).
+    return name.lower().replace("-", "_").replace(".", "_")
+
+def _check_pip_hub(rctx, variant, repo, shown, packages):
+    """Fails unless repo is a rules_python pip hub that has every package."""
+    requirements = rctx.path(Label("@@{}//:requirements.bzl".format(repo)))
+    if not requirements.exists:
+        fail((
+            "rules_torch: torch.from_pip(hub = \"{hub}\") maps variant '{variant}' to {shown}, which is not a " +
+            "rules_python pip hub (it has no requirements.bzl). Map each variant to the hub_name (name on " +
+            "rules_python < 0.24) of a pip.parse call: variants = {{\"{variant}\": \"@pypi_{variant}\"}}."
+        ).format(hub = rctx.attr.hub, variant = variant, shown = shown))
+    listing = rctx.read(requirements)
+    for package in packages:
+        directory = _package_dir(package)
+        if not rctx.path(Label("@@{}//{}:BUILD.bazel".format(repo, directory))).exists and ("_{}//".format(directory) not in listing):
+            fail((
+                "rules_torch: torch.from_pip(hub = \"{hub}\"): pip hub {shown} (variant '{variant}') has no package " +
+                "'{package}'. Add it to that pip.parse call's requirements (the lock tool writes them: bazel run " +
+                "@rules_torch//python:lock -- ... --variants {variant} --requirements-dir <dir>), or drop it from packages."
+            ).format(hub = rctx.attr.hub, shown = shown, variant = variant, package = package))
+
+def _pip_hub_impl(rctx):
+    spokes = {}
+    for variant, repo in rctx.attr.variants.items():
+        _check_pip_hub(rctx, variant, repo, rctx.attr.shown[variant], rctx.attr.packages)
+        spokes[variant + "|"] = "@@{}//{{package}}".format(repo)
+    variants = sorted(rctx.attr.variants)
+    example = rctx.attr.default_variant or variants[0]
+    details = {
+        "cells": variants,
+        "default_variant": rctx.attr.default_variant,
+        "example_config": config_name(example),
+        "example_variant": example,
+        "fix": "to build it, map the variant to a pip hub: torch.from_pip(hub = \"{}\", variants = {{..., \"{{variant}}\": \"@pypi_{{variant}}\"}})".format(rctx.attr.hub),
+        "hub": rctx.attr.hub,
+        "lock": "torch.from_pip(hub = \"{}\")".format(rctx.attr.hub),
+    }
+    rctx.file("BUILD.bazel", hub_build_file(
+        hub = rctx.attr.hub,
+        spokes = spokes,
+        default_variant = rctx.attr.default_variant,
+        packages = [_package_dir(p) for p in rctx.attr.packages],
+        unavailable_message = details,
+    ))
+
+pip_hub = repository_rule(
+    implementation = _pip_hub_impl,
+    doc = "Aliases @<hub>//<package> to the user's pip hub of the selected variant, after checking those hubs.",
+    attrs = {
+        "default_variant": attr.string(),
+        "hub": attr.string(mandatory = True),
+        "packages": attr.string_list(mandatory = True),
+        "shown": attr.string_dict(doc = "variant -> the label as the user wrote it, for messages"),
+        "variants": attr.string_dict(mandatory = True, doc = "variant -> canonical name of a pip hub repository"),
+    },
+)
