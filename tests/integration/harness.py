@@ -57,13 +57,15 @@ def fake_torch(variant: str, platform: str, python: str = "3.11", version: str =
     cp = "cp" + python.replace(".", "")
     local = "" if variant == "cpu" and platform != "linux_x86_64" else "+" + variant
     init = f"__version__ = {version + local!r}\n__variant__ = {variant!r}\n__platform__ = {platform!r}\n"
+    nvidia = f"nvidia-cuda-runtime-cu{variant[2:4]}"
+    requires = ("filelock", f"{nvidia}==12.1.105") if variant.startswith("cu") else ("filelock",)
     wheels = [
-        Wheel("torch", version + local, f"{cp}-{cp}-{PLATFORM_TAGS[platform]}", files=(("torch/__init__.py", init.encode(), False),)),
+        Wheel("torch", version + local, f"{cp}-{cp}-{PLATFORM_TAGS[platform]}", requires=requires, files=(("torch/__init__.py", init.encode(), False),)),
         Wheel("filelock", "3.16.1", "py3-none-any", files=(("filelock/__init__.py", b"VERSION = '3.16.1'\n", False),)),
     ]
     if variant.startswith("cu"):
         lib = (f"nvidia/cuda_runtime/lib/libcudart.so.{variant[2:4]}", b"\x7fELF fake", False)
-        wheels.append(Wheel(f"nvidia-cuda-runtime-cu{variant[2:4]}", "12.1.105", "py3-none-manylinux1_x86_64", files=(("nvidia/__init__.py", b"", False), lib)))
+        wheels.append(Wheel(nvidia, "12.1.105", "py3-none-manylinux1_x86_64", files=(("nvidia/__init__.py", b"", False), lib)))
     return wheels
 
 
@@ -151,3 +153,85 @@ class Workspace:
 
     def shutdown(self) -> None:
         self.bazel("shutdown")
+
+
+# --- Real torch from the machine's indexes -------------------------------------------------
+#
+# Tests that need real wheels find their indexes through configuration, never through a path
+# written here: RULES_TORCH_TEST_INDEXES (index URLs separated by spaces or commas), else pip's
+# own configuration (`pip config list`: index-url and extra-index-url).
+
+PYPI = "https://pypi.org/simple"
+
+
+def configured_indexes() -> list[str]:
+    """The index URLs tests may lock real torch from, in the order configured."""
+    configured = os.environ.get("RULES_TORCH_TEST_INDEXES")
+    if configured is not None:
+        return [url for url in configured.replace(",", " ").split() if url]
+    result = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False)
+    urls: list[str] = []
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.split(".")[-1] in ("index-url", "extra-index-url"):
+            urls.extend(u for u in value.strip().strip("'\"").split() if u not in urls)
+    return urls
+
+
+def _index_page(index: str, project: str, timeout: float = 10.0) -> str:
+    import urllib.request
+
+    url = index.rstrip("/") + "/" + project + "/"
+    try:
+        if url.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            path = Path(unquote(urlparse(url).path))
+            page = path / "index.html"
+            return page.read_text(errors="replace") if page.is_file() else ""
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - configured index URLs
+            return response.read().decode(errors="replace")
+    except (OSError, ValueError):
+        return ""
+
+
+def index_with_wheel(project: str, filename_prefix: str, indexes: list[str] | None = None) -> str | None:
+    """The first configured index whose page for `project` lists a file starting with `filename_prefix`."""
+    for index in configured_indexes() if indexes is None else indexes:
+        if index.rstrip("/") == PYPI:
+            continue  # only local/mirror indexes count: the tests must not download torch from PyPI
+        if filename_prefix in _index_page(index, project):
+            return index
+    return None
+
+
+def lock_real_torch(ws: Workspace, torch: str, variant: str, torch_index: str, platform: str = "linux_x86_64", python: str = "3.11", output: str = "torch.lock.json") -> Path:
+    """Locks real torch with the project's lock tool into the workspace, cached by request.
+
+    `torch_index` is searched first (recorded as the variant's index), then PyPI, then the other
+    configured indexes. The lock is kept under <workspace>/.lock-cache/<sha of the request>.json,
+    so reruns do not re-resolve; the workspace's lock is rewritten only when it differs.
+    """
+    extra = [PYPI] + [u for u in configured_indexes() if u.rstrip("/") not in (torch_index.rstrip("/"), PYPI)]
+    args = [
+        "--torch", torch, "--variants", variant, "--platforms", platform, "--python", python,
+        "--index-url", torch_index,
+    ]
+    for url in extra:
+        args += ["--extra-index-url", url]
+    key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
+    cached = ws.root / ".lock-cache" / f"{key}.json"
+    if not cached.is_file():
+        cached.parent.mkdir(exist_ok=True)
+        env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+        result = subprocess.run(
+            [sys.executable, "-m", "rules_torch.lock", *args, "--output", str(cached)],
+            capture_output=True, text=True, env=env, timeout=900, check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"the lock tool failed ({result.returncode}): {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+    target = ws.root / output
+    text = cached.read_text()
+    if not target.is_file() or target.read_text() != text:
+        target.write_text(text)
+    return target

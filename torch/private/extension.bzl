@@ -163,7 +163,7 @@ def _from_pip_hub(module, tag):
         default_variant = tag.default_variant,
         hub = tag.hub,
         packages = tag.packages,
-        shown = {variant: str(label) for variant, label in tag.variants.items()},
+        shown = {variant: "@@" + label.workspace_name for variant, label in tag.variants.items()},
         variants = {variant: label.workspace_name for variant, label in tag.variants.items()},
     )
 

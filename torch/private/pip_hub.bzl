@@ -19,7 +19,10 @@ def _check_pip_hub(rctx, variant, repo, shown, packages):
     listing = rctx.read(requirements)
     for package in packages:
         directory = _package_dir(package)
-        if not rctx.path(Label("@@{}//{}:BUILD.bazel".format(repo, directory))).exists and ("_{}//".format(directory) not in listing):
+
+        # A package directory (generated aliases, rules_python >= 0.22 with
+        # incompatible_generate_aliases) or a mention in requirements.bzl (older layouts).
+        if not requirements.dirname.get_child(directory).get_child("BUILD.bazel").exists and ("_{}//".format(directory) not in listing):
             fail((
                 "rules_torch: torch.from_pip(hub = \"{hub}\"): pip hub {shown} (variant '{variant}') has no package " +
                 "'{package}'. Add it to that pip.parse call's requirements (the lock tool writes them: bazel run " +

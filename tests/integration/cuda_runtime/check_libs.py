@@ -1,0 +1,98 @@
+"""Every shared library of the torch closure resolves under the current environment.
+
+1. Libraries that torch, cuDNN and cuSPARSE open lazily by soname (cuDNN's sub-libraries,
+   nvrtc's builtins, nvJitLink, cuSPARSELt, NCCL) load with ctypes.CDLL(soname), each in a
+   fresh process so that nothing loaded earlier satisfies the lookup.
+2. Every *.so / *.so.N under site-packages resolves all its DT_NEEDED entries (ldd), the
+   NVIDIA driver's own libraries excepted.
+
+Nothing here imports torch, so the result depends on the loader's search path alone. Prints
+one line per problem and a last line `RESULT <json>`; exit 0 when everything resolves.
+"""
+
+import concurrent.futures
+import glob
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+DRIVER = ("libcuda.so", "libnvidia-", "libnvcuvid.so", "libdxcore.so")
+
+# (pattern under site-packages, what opens it): each pattern must match at least one file.
+LAZY = [
+    ("nvidia/*/lib/libcudnn_*.so.9", "libcudnn.so.9 opens its sub-libraries by soname"),
+    ("nvidia/*/lib/libnvrtc-builtins.so.13*", "nvrtc opens its builtins by soname"),
+    ("nvidia/*/lib/libnvJitLink.so.13", "cuSPARSE/cuFFT JIT, torch's jiterator"),
+    ("nvidia/*/lib/libcusparseLt.so.0", "torch opens cuSPARSELt lazily"),
+    ("nvidia/*/lib/libnccl.so.2", "torch.distributed"),
+]
+OPEN = "import ctypes, sys; ctypes.CDLL(sys.argv[1])"
+
+
+def site_packages():
+    return os.path.dirname(os.path.dirname(importlib.util.find_spec("torch").origin))
+
+
+def is_elf(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def shared_libraries(root):
+    for directory, _, names in os.walk(root):
+        for name in names:
+            if name.endswith(".so") or ".so." in name:
+                path = os.path.join(directory, name)
+                if os.path.isfile(path) and is_elf(path):
+                    yield path
+
+
+def unresolved(path):
+    out = subprocess.run(["ldd", path], capture_output=True, text=True, check=False).stdout
+    missing = []
+    for line in out.splitlines():
+        if "=> not found" in line:
+            name = line.split("=>")[0].strip()
+            if not name.startswith(DRIVER):
+                missing.append(name)
+    return missing
+
+
+def cdll(soname):
+    result = subprocess.run([sys.executable, "-S", "-c", OPEN, soname], capture_output=True, text=True, check=False)
+    return result.returncode == 0, result.stderr.strip().splitlines()[-1:] if result.returncode else []
+
+
+def main():
+    root = site_packages()
+    report = {"site_packages": root, "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""), "lazy": {}, "lazy_failed": [], "ldd_checked": 0, "ldd_failed": {}, "patterns_unmatched": []}
+    sonames = []
+    for pattern, _ in LAZY:
+        found = sorted({os.path.basename(p) for p in glob.glob(os.path.join(root, pattern))})
+        if not found:
+            report["patterns_unmatched"].append(pattern)
+        sonames.extend(found)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for soname, (ok, error) in zip(sonames, pool.map(cdll, sonames)):
+            report["lazy"][soname] = ok
+            if not ok:
+                report["lazy_failed"].append(soname)
+                print(f"CDLL({soname!r}) failed: {' '.join(error)}")
+        libraries = sorted(shared_libraries(root))
+        for path, missing in zip(libraries, pool.map(unresolved, libraries)):
+            if missing:
+                report["ldd_failed"][os.path.relpath(path, root)] = missing
+                print(f"{os.path.relpath(path, root)}: not found: {', '.join(missing)}")
+    report["ldd_checked"] = len(libraries)
+    for pattern in report["patterns_unmatched"]:
+        print(f"no library matches {pattern} under {root}")
+    print(f"{len(sonames)} sonames opened lazily, {len(report['lazy_failed'])} failed; {len(libraries)} libraries checked with ldd, {len(report['ldd_failed'])} with unresolved dependencies")
+    print("RESULT " + json.dumps(report, sort_keys=True))
+    ok = sonames and libraries and not (report["lazy_failed"] or report["ldd_failed"] or report["patterns_unmatched"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
