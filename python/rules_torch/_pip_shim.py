@@ -24,11 +24,6 @@ def main() -> int:
     from pip import __version__ as pip_version
     from pip._vendor.packaging import markers
 
-    if int(pip_version.split(".")[0]) < 23:
-        sys.stderr.write(
-            f"rules_torch: pip {pip_version} is too old; the lock tool needs pip 23.0 or newer (for --report).\n"
-        )
-        return 3
     markers.default_environment = lambda: dict(environment)
     probe = markers.Marker(
         f'sys_platform == "{environment["sys_platform"]}" and python_version == "{environment["python_version"]}"'

@@ -38,7 +38,7 @@ from rules_torch.lockfile import (
     write_atomic,
 )
 from rules_torch.proxy import FirstIndexProxy
-from rules_torch.resolve import LockedWheel, PipSettings, Request, resolve_cell
+from rules_torch.resolve import PIP_METADATA_ONLY, LockedWheel, PipSettings, Request, pip_version, resolve_cell
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl/{variant}"
 PYPI = "https://pypi.org/simple"
@@ -252,6 +252,15 @@ def run(args: argparse.Namespace, log: _Log) -> int:
     requirements_dir = base / args.requirements_dir if args.requirements_dir else None
     hashes = HashCache(None if args.no_cache else args.cache_dir, args.timeout)
     fetcher = Fetcher(args.timeout)
+    pip = pip_version()
+    sources = [request.index_url, *request.extra_index_urls, *request.find_links]
+    if pip < PIP_METADATA_ONLY and any(u.startswith(("http://", "https://")) for u in sources):
+        log.warning(
+            f"pip {pip} downloads every wheel of every cell while resolving (pypa/pip#12603): gigabytes for "
+            f"CUDA cells. pip {PIP_METADATA_ONLY} and newer read only the wheels' metadata: "
+            f"`{sys.executable} -m pip install 'pip>={PIP_METADATA_ONLY}'`, "
+            "or use `bazel run @rules_torch//python:lock`."
+        )
     jobs = min(args.jobs, len(cells))
     log.info(f"locking torch {request.torch}: {_plural(len(cells), 'cell')} with {_plural(jobs, 'job')}")
     with FirstIndexProxy(
@@ -261,8 +270,8 @@ def run(args: argparse.Namespace, log: _Log) -> int:
         [_location(url, base) for url in request.extra_index_urls],
         [_location(location, base) for location in request.find_links],
     ) as proxy:
-        pip = PipSettings(timeout=args.timeout, verbose=args.verbose)
-        locked, missing, failed = lock_cells(request, cells, proxy, hashes, pip, args.jobs, log)
+        settings = PipSettings(timeout=args.timeout, verbose=args.verbose)
+        locked, missing, failed = lock_cells(request, cells, proxy, hashes, settings, args.jobs, log)
 
     if failed:
         raise _combined(failed, "cannot be locked", "")

@@ -80,6 +80,38 @@ class PipSettings:
     verbose: bool = False
 
 
+# pip 25.3 stopped downloading every wheel in a --dry-run when PEP 658 metadata is
+# available (pypa/pip#12603); older pips work, but fetch gigabytes per CUDA cell.
+PIP_METADATA_ONLY = Version("25.3")
+_PIP_MINIMUM = Version("23.0")  # --report's format is stable from 23.0
+
+
+def _pip_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # pip must reach the proxy directly even where an HTTP proxy is configured.
+    for key in ("NO_PROXY", "no_proxy"):
+        env[key] = ",".join(filter(None, [env.get(key, ""), "127.0.0.1", "localhost"]))
+    return env
+
+
+def pip_version() -> Version:
+    """The version of the pip the lock tool will run; raises when it is missing or too old."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import pip; print(pip.__version__)"],
+        capture_output=True,
+        text=True,
+        env=_pip_environment(),
+        check=False,
+    )
+    upgrade = f"{sys.executable} -m pip install 'pip>={PIP_METADATA_ONLY}'"
+    if result.returncode != 0:
+        raise LockError(f"the lock tool runs pip, but {sys.executable} has no pip; install it: {upgrade}")
+    version = Version(result.stdout.strip())
+    if version < _PIP_MINIMUM:
+        raise LockError(f"pip {version} is too old for the lock tool (it needs {_PIP_MINIMUM} or newer): {upgrade}")
+    return version
+
+
 def resolve_cell(
     cell: Cell, request: Request, proxy: FirstIndexProxy, hashes: HashCache, pip: PipSettings
 ) -> list[LockedWheel]:
@@ -111,13 +143,9 @@ def resolve_cell(
             str(pip.timeout),
             *(f"{name}=={version}" for name, version in request.pins().items()),
         ]
-        env = dict(os.environ)
-        # pip must reach the proxy directly even where an HTTP proxy is configured.
-        for key in ("NO_PROXY", "no_proxy"):
-            env[key] = ",".join(filter(None, [env.get(key, ""), "127.0.0.1", "localhost"]))
         if pip.verbose:
             print(f"{cell.key}: {' '.join(command)}", file=sys.stderr)
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, env=_pip_environment(), check=False)
         output = result.stdout + result.stderr
         if pip.verbose:
             print(f"{cell.key}: pip output:\n{output}", file=sys.stderr)

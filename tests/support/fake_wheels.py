@@ -16,7 +16,10 @@ Layout under ``--out DIR`` (every directory is a PEP 503 index usable through
 - ``whl/<variant>/<project>/``: per-variant index, like https://download.pytorch.org/whl/cu118,
   with ``#sha256=`` fragments and PEP 658 metadata files.
 - ``whl/<project>/``: the root listing of every variant, like https://download.pytorch.org/whl.
-- ``whl-nohash/<variant>/<project>/``: the same files without hashes or metadata.
+- ``whl-nohash/<variant>/<project>/``: the same files without hashes or metadata (like
+  PyTorch's index before 2024: pip must download a wheel to read its metadata).
+- ``whl-metadata-nohash/<variant>/<project>/``: PEP 658 metadata but no hashes (pip never
+  downloads the wheels, so their hashes must be computed separately).
 - ``pypi/simple/<project>/``: the pure-Python dependencies, triton and the NVIDIA wheels.
 - ``cu130-nolabel/simple/<project>/``: a cu130 build without local version labels (like
   PyPI's Linux torch, which is a CUDA build).
@@ -359,6 +362,7 @@ class IndexUrls:
 
     pytorch: str  # template with {variant}, hashes and PEP 658 metadata
     pytorch_nohash: str  # template with {variant}, neither hashes nor metadata
+    pytorch_metadata_nohash: str  # template with {variant}, metadata but no hashes
     pytorch_root: str  # every variant in one listing
     pypi: str
     cu130_nolabel: str
@@ -376,6 +380,7 @@ class FakeIndexes:
         return IndexUrls(
             pytorch=f"{base}/whl/{{variant}}",
             pytorch_nohash=f"{base}/whl-nohash/{{variant}}",
+            pytorch_metadata_nohash=f"{base}/whl-metadata-nohash/{{variant}}",
             pytorch_root=f"{base}/whl",
             pypi=f"{base}/pypi/simple",
             cu130_nolabel=f"{base}/cu130-nolabel/simple",
@@ -390,7 +395,7 @@ class _IndexWriter:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.pages: dict[tuple[str, str], dict[str, tuple[Path, bool]]] = collections.defaultdict(dict)
+        self.pages: dict[tuple[str, str], dict[str, tuple[Path, bool, bool]]] = collections.defaultdict(dict)
         self.wheels: dict[str, Path] = {}
 
     def store(self, wheel: Wheel, directory: str) -> Path:
@@ -404,8 +409,14 @@ class _IndexWriter:
         self.wheels.setdefault(wheel.filename, path)
         return path
 
-    def link(self, index: str, project: str, path: Path, hashes: bool = True) -> None:
-        self.pages[(index, project)][path.name] = (path, hashes)
+    def link(self, index: str, project: str, path: Path, hashes: bool = True, metadata: bool | None = None) -> None:
+        self.pages[(index, project)][path.name] = (path, hashes, hashes if metadata is None else metadata)
+
+    def link_flavours(self, variant: str, project: str, path: Path) -> None:
+        """Links a file from the variant's index in all three flavours (hashes, none, metadata only)."""
+        self.link(f"whl/{variant}", project, path)
+        self.link(f"whl-nohash/{variant}", project, path, hashes=False)
+        self.link(f"whl-metadata-nohash/{variant}", project, path, hashes=False, metadata=True)
 
     def write(self) -> None:
         projects_by_index: dict[str, set[str]] = collections.defaultdict(set)
@@ -414,11 +425,12 @@ class _IndexWriter:
             page_dir = self.root / index / project
             page_dir.mkdir(parents=True, exist_ok=True)
             anchors = []
-            for filename, (path, hashes) in sorted(links.items()):
+            for filename, (path, hashes, metadata) in sorted(links.items()):
                 href = urllib.parse.quote(_relative(path, page_dir))
                 attrs = ""
                 if hashes:
                     href += "#sha256=" + hashlib.sha256(path.read_bytes()).hexdigest()
+                if metadata:
                     meta = hashlib.sha256(Path(str(path) + ".metadata").read_bytes()).hexdigest()
                     attrs = f' data-dist-info-metadata="sha256={meta}" data-core-metadata="sha256={meta}"'
                 anchors.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(filename)}</a><br/>')
@@ -454,9 +466,8 @@ def build_indexes(out: Path, full_matrix: bool = False) -> FakeIndexes:
     for variant, wheel in torch_family(full_matrix):
         variants_seen.add(variant)
         path = writer.store(wheel, f"whl/{variant}")
-        for index in (f"whl/{variant}", "whl"):
-            writer.link(index, wheel.name, path)
-        writer.link(f"whl-nohash/{variant}", wheel.name, path, hashes=False)
+        writer.link("whl", wheel.name, path)
+        writer.link_flavours(variant, wheel.name, path)
 
     for variant, wheel in torch_family(full_matrix, label=False):
         if variant == "cu130":
@@ -467,8 +478,7 @@ def build_indexes(out: Path, full_matrix: bool = False) -> FakeIndexes:
         path = writer.store(wheel, "whl")
         writer.link("whl", wheel.name, path)
         for variant in variants:
-            writer.link(f"whl/{variant}", wheel.name, path)
-            writer.link(f"whl-nohash/{variant}", wheel.name, path, hashes=False)
+            writer.link_flavours(variant, wheel.name, path)
 
     cuda_variants = sorted(v for v in variants_seen if v.startswith("cu"))
     for where, wheel in accelerator_wheels():
