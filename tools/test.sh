@@ -41,6 +41,19 @@ run_pytest() {
   return "$rc"
 }
 
+BUILDIFIER_VERSION=8.2.1
+lint() {
+  local buildifier rc=0
+  buildifier=$(command -v buildifier || true)
+  if [ -z "$buildifier" ]; then
+    buildifier=$ROOT/.tools/node_modules/.bin/buildifier
+    [ -x "$buildifier" ] || npm install --silent --no-save --prefix "$ROOT/.tools" "@bazel/buildifier@$BUILDIFIER_VERSION" || return
+  fi
+  (cd "$ROOT" && "$buildifier" --lint=warn --mode=check -r MODULE.bazel BUILD.bazel torch python examples tests/starlark tests/torch_cpu tests/locks) || rc=$?
+  (cd "$ROOT" && "$VENV/bin/ruff" check python tests tools torch benchmarks) || rc=$?
+  return "$rc"
+}
+
 bazel_in() { # bazel_in DIR ARGS...: run Bazel in a workspace, then stop its server
   local dir=$1 rc=0
   shift
@@ -51,7 +64,8 @@ bazel_in() { # bazel_in DIR ARGS...: run Bazel in a workspace, then stop its ser
 
 step "provision Bazel (tools/bazel)" "$BAZEL" --version
 step "python test environment ($VENV)" setup_venv
-step "pytest python/ tests/" run_pytest python/tests tests
+step "lint (buildifier, ruff)" lint
+step "pytest python/ tests/" run_pytest
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
 for example in "$ROOT"/examples/*/; do
   [ -e "$example/MODULE.bazel" ] || continue

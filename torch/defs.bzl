@@ -17,7 +17,7 @@ under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed direct
 """
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
-load("//torch/private:runtime.bzl", _TorchRuntimeInfo = "TorchRuntimeInfo", "torch_executable", "torch_library", "torch_test")
+load("//torch/private:runtime.bzl", "torch_executable", "torch_library", "torch_test", _TorchRuntimeInfo = "TorchRuntimeInfo")
 
 TorchRuntimeInfo = _TorchRuntimeInfo
 

@@ -1,6 +1,8 @@
 """Unit tests of torch/private/hub.bzl: the generated BUILD file."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+
+# buildifier: disable=bzl-visibility
 load("//torch/private:hub.bzl", "hub_build_file")
 
 def _hub_build_file_test(ctx):

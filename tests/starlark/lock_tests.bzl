@@ -1,6 +1,8 @@
 """Unit tests of torch/private/lock.bzl: lock parsing, validation and their messages."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+
+# buildifier: disable=bzl-visibility
 load("//torch/private:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
 
 _SHA = "0" * 63 + "1"

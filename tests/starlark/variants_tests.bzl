@@ -1,6 +1,8 @@
 """Unit tests of torch/private/variants.bzl."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+
+# buildifier: disable=bzl-visibility
 load("//torch/private:variants.bzl", "config_name", "pick_auto_variant")
 
 def _config_name_test(ctx):

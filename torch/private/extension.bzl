@@ -1,7 +1,7 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
 load(":hub.bzl", "hub", "hub_build_file")
-load(":lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
 load(":pip_hub.bzl", "pip_hub")
 load(":spoke.bzl", "spoke")
 load(":variants.bzl", "config_name", "pick_auto_variant")
