@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from packaging.specifiers import SpecifierSet  # noqa: E402
-from packaging.version import InvalidVersion, Version  # noqa: E402
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
-from rules_torch import lock  # noqa: E402
-from rules_torch.errors import LockError  # noqa: E402
-from rules_torch.index import Fetcher, to_url  # noqa: E402
+from rules_torch import lock
+from rules_torch.errors import LockError
+from rules_torch.index import Fetcher, to_url
 
 PYPI = "https://pypi.org/simple"
 
@@ -96,7 +96,7 @@ def machine_sources() -> MachineSources:
 
 def pypi_reachable() -> bool:
     try:
-        with urllib.request.urlopen(PYPI + "/pip/", timeout=15) as response:  # noqa: S310 (a fixed https URL)
+        with urllib.request.urlopen(PYPI + "/pip/", timeout=15) as response:
             return response.status == 200
     except OSError:
         return False
