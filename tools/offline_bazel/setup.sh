@@ -67,6 +67,7 @@ host_pip() { # host_pip KEY: the values of global.KEY in the host's pip configur
 #   (pip --isolated) reads: the same find-links and extra indexes as the host's pip.
 local_wheels() {
   local out=$ROOT/etc/rules_torch/distdir dir f name links extra
+  mkdir -p "$ROOT/etc/rules_torch"
   links=$(host_pip find-links | tr '\n' ' ')
   extra=$(host_pip extra-index-url | tr '\n' ' ')
   {
@@ -74,6 +75,8 @@ local_wheels() {
     [ -z "${links// /}" ] || echo "find-links = $links"
     [ -z "${extra// /}" ] || echo "extra-index-url = $extra"
   } >"$ROOT/etc/pip.conf"
+  # For chroot_bazel: the local index directories to bind-mount, without running pip each time.
+  { host_pip find-links; host_pip extra-index-url | sed -n 's,^file://,,p' | sed 's,/simple/*$,,'; } >"$ROOT/etc/rules_torch/host_paths"
   rm -rf "$out" && mkdir -p "$out"
   for dir in $(host_pip find-links); do
     [ -d "$dir" ] || continue
@@ -91,8 +94,26 @@ host_mirror() {
     grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ' || true
 }
 
+# What the configuration depends on: these scripts, chroot/, the host's pip configuration and
+# python3. Unchanged since the last run: nothing to do (this runs before every Bazel command).
+fingerprint() {
+  {
+    cat "$HERE/setup.sh" "$HERE/pip.conf.in"
+    find "$HERE/chroot" -type f | sort | xargs cat
+    for f in /etc/pip.conf /etc/xdg/pip/pip.conf "$HOME/.config/pip/pip.conf" "$HOME/.pip/pip.conf" "${PIP_CONFIG_FILE:-}"; do
+      [ -f "$f" ] && { echo "$f"; cat "$f"; }
+    done
+    env | grep '^PIP_' | sort
+    command -v python3
+  } | sha256sum | cut -c1-64
+}
+
 if [ -e "$STAMP" ] && [ -x "$ROOT/usr/bin/bazel" ]; then
-  configure
+  print=$(fingerprint)
+  if [ "$(cat "$ROOT/etc/rules_torch/fingerprint" 2>/dev/null)" != "$print" ]; then
+    configure
+    echo "$print" >"$ROOT/etc/rules_torch/fingerprint"
+  fi
   rm -f "$LOG"; exit 0
 fi
 log "provisioning $ROOT (suite $SUITE); details in $LOG"
