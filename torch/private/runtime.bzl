@@ -86,20 +86,29 @@ def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
 def _import_dirs(ctx, binary):
-    """Runfiles directories to put on PYTHONPATH, each with a probe file and its depth below."""
-    imports = [ctx.workspace_name] + binary[PyInfo].imports.to_list()
+    """Runfiles directories to put on PYTHONPATH, each with a probe file and its depth below.
+
+    As py_binary does: the binary's `imports`, then the main repository and every other
+    repository root in the runfiles (Bazel's legacy "import all repositories", which code in
+    other repositories relies on to import its modules without `imports`).
+    """
+    imports = binary[PyInfo].imports.to_list()
     found = {}
-    files = binary[DefaultInfo].default_runfiles.files.to_list()
-    for directory in imports:
-        if directory in found:
-            continue
-        prefix = directory + "/"
-        for file in files:
-            path = _runfiles_path(ctx, file)
-            if path.startswith(prefix):
-                found[directory] = (path, path[len(prefix):].count("/") + 1)
-                break
-    return [(d, found[d][0], found[d][1]) for d in imports if d in found]
+    roots = {}
+    for file in binary[DefaultInfo].default_runfiles.files.to_list():
+        path = _runfiles_path(ctx, file)
+        root = path.partition("/")[0]
+        if root not in roots:
+            roots[root] = (path, path.count("/"))
+        for directory in imports:
+            if directory not in found and path.startswith(directory + "/"):
+                found[directory] = (path, path[len(directory) + 1:].count("/") + 1)
+    ordered = [d for d in imports if d in found]
+    for root in [ctx.workspace_name] + sorted(roots):
+        if root in roots and root not in found:
+            found[root] = roots[root]
+            ordered.append(root)
+    return [(d, found[d][0], found[d][1]) for d in ordered]
 
 def _executable_impl(ctx):
     binary = ctx.attr.binary
