@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 BAZEL = REPO / "tools" / "bazel"
 WORKSPACES = REPO / "tests" / "integration" / ".workspaces"
@@ -235,3 +237,22 @@ def lock_real_torch(ws: Workspace, torch: str, variant: str, torch_index: str, p
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
     return target
+
+
+@pytest.fixture(scope="session")
+def workspace_factory():
+    """Makes Workspace objects and shuts their Bazel servers down at the end of the session.
+
+    A fixture here rather than in a conftest.py: python/tests has its own conftest module, and
+    two modules named conftest cannot both be imported by name in one pytest run.
+    """
+    made = []
+
+    def make(name):
+        ws = Workspace(name)
+        made.append(ws)
+        return ws
+
+    yield make
+    for ws in made:
+        ws.shutdown()

@@ -5,7 +5,7 @@ import hashlib
 import time
 
 import pytest
-from harness import Wheel, fake_torch
+from harness import Wheel, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
 
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")

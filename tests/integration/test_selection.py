@@ -1,6 +1,7 @@
 """Variant and platform selection through the @torch hub, and lazy fetching of spokes."""
 
 import pytest
+from harness import workspace_factory  # noqa: F401 - pytest fixture
 
 TEST = """\
 import os
