@@ -44,11 +44,24 @@ def _driver():
     return out.stdout.strip() or None
 
 
+def _variant(torch):
+    """The accelerator variant of this torch build, as PyTorch names its wheel indexes."""
+    local = torch.__version__.partition("+")[2]
+    if local:
+        return local
+    if torch.version.cuda:
+        return "cu" + torch.version.cuda.replace(".", "")[:3]
+    if getattr(torch.version, "hip", None):
+        return "rocm" + ".".join(torch.version.hip.split(".")[:2])
+    return "cpu"
+
+
 def main():
     import torch
 
     lib_dirs = [d for d in os.environ.get("RULES_TORCH_LIB_DIRS", "").split(":") if d]
     print(f"torch:           {torch.__version__} ({os.path.dirname(torch.__file__)})")
+    print(f"variant:         {_variant(torch)}")
     print(f"platform:        {sys.platform} {platform.machine()}, Python {platform.python_version()}")
     print(f"CUDA (build):    {torch.version.cuda or 'none'}")
     hip = getattr(torch.version, "hip", None)
