@@ -207,24 +207,30 @@ class FirstIndexProxy:
             handler.send_header("Content-Type", "application/octet-stream")
             handler.end_headers()
             try:
-                while chunk := upstream.read(_CHUNK):
+                chunk = upstream.read(_CHUNK)
+                while chunk:
                     digest.update(chunk)
+                    following = upstream.read(_CHUNK)
+                    if not following and wheel is not None:
+                        # Recorded before pip gets the last byte: once pip is done, the
+                        # lock tool must find the hash, not download the wheel again.
+                        self._check(wheel, digest.hexdigest(), variant)
                     handler.wfile.write(chunk)
+                    chunk = following
             except OSError:
-                handler.close_connection = True
-                return  # pip hung up or the upstream broke; pip reports its own error
-        if wheel is None:
-            return
-        if wheel.sha256 and wheel.sha256 != digest.hexdigest():
+                handler.close_connection = True  # pip hung up or the upstream broke; pip reports its own error
+
+    def _check(self, wheel: IndexFile, sha256: str, variant: str) -> None:
+        if wheel.sha256 and wheel.sha256 != sha256:
             self._record(
                 variant,
                 LockError(
-                    f"{wheel.url}: the index says sha256 {wheel.sha256} but the file has {digest.hexdigest()}. "
+                    f"{wheel.url}: the index says sha256 {wheel.sha256} but the file has {sha256}. "
                     "The index or a mirror serves a changed file; do not lock it until that is resolved."
                 ),
             )
-            return
-        self.hashes.remember(wheel.url, digest.hexdigest())
+        else:
+            self.hashes.remember(wheel.url, sha256)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

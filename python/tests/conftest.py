@@ -1,30 +1,16 @@
-"""Shared fixtures: the package and the fake-wheel generator on sys.path, fake indexes, a lock runner."""
+"""Fixtures of the lock tool's tests: fake indexes (file:// and HTTP), a lock runner, an HTTP stub."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import http.server
-import io
-import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PYTHON_DIR = Path(__file__).resolve().parents[1]
-REPO = PYTHON_DIR.parent
-for path in (PYTHON_DIR, REPO / "tests" / "support"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-import fake_wheels  # noqa: E402
-
-from rules_torch import lock  # noqa: E402
+# locktest puts python/ and tests/support/ on sys.path, so it comes first.
+from locktest import LockRun, fake_wheels, invoke, lock_argv
 
 
 @pytest.fixture(scope="session")
@@ -43,38 +29,6 @@ def server(indexes: fake_wheels.FakeIndexes) -> Iterator[fake_wheels.IndexServer
         yield running
 
 
-@dataclasses.dataclass
-class LockRun:
-    code: int
-    stderr: str
-    output: Path
-
-    def lock(self) -> dict:
-        return json.loads(self.output.read_text())
-
-    def cell(self, key: str) -> dict[str, dict]:
-        """The wheels of one cell, by name."""
-        return {w["name"]: w for w in self.lock()["cells"][key]["wheels"]}
-
-
-def invoke(argv: list[str]) -> tuple[int, str]:
-    """Runs the lock tool's main() in this process; returns (exit status, stderr)."""
-    stderr = io.StringIO()
-    with contextlib.redirect_stderr(stderr):
-        code = lock.main(argv)
-    return code, stderr.getvalue()
-
-
-def lock_argv(urls: fake_wheels.IndexUrls, output: Path, cache: Path, *args: str) -> list[str]:
-    """Command-line arguments for a lock against the fake indexes (options in ``args`` win)."""
-    argv = [*args, "--output", str(output), "--cache-dir", str(cache)]
-    if "--index-url" not in args:
-        argv += ["--index-url", urls.pytorch]
-    if "--extra-index-url" not in args:
-        argv += ["--extra-index-url", urls.pypi]
-    return argv
-
-
 @pytest.fixture()
 def run_lock(tmp_path: Path, urls: fake_wheels.IndexUrls):
     """Runs the lock tool in-process against the fake indexes; returns a LockRun."""
@@ -85,19 +39,6 @@ def run_lock(tmp_path: Path, urls: fake_wheels.IndexUrls):
         return LockRun(code, stderr, output)
 
     return run
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Runs ``python3 -m rules_torch.lock`` as a user would (a separate process)."""
-    environment = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "rules_torch.lock", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=environment,
-        check=False,
-    )
 
 
 class _RoutesHandler(http.server.BaseHTTPRequestHandler):

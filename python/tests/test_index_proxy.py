@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -131,3 +132,21 @@ def test_remote_files_are_relayed_and_hashed_on_the_way(server, indexes, urls, t
         assert proxy.hashes.lookup(proxy.origin(link)) == indexes.sha256(name)
     assert body == indexes.wheels[name].read_bytes()
     assert server.count(name) == 1
+
+
+def test_relayed_wheel_that_contradicts_the_index_hash_is_an_error(routes, urls, tmp_path: Path) -> None:
+    base, table = routes
+    name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
+    table["/cpu/torch/"] = (200, f'<a href="/files/{name}#sha256={"0" * 64}">{name}</a>'.encode())
+    table[f"/files/{name}"] = (200, b"changed content")
+    with _proxy(urls, tmp_path, index_url=base + "/{variant}") as proxy:
+        page = _page(proxy, "cpu", "torch")
+        link = page.split('href="')[1].split("#")[0]
+        with urllib.request.urlopen(link) as response:
+            assert response.read() == b"changed content"
+        errors = [str(e) for e in proxy.errors("cpu")]
+    assert errors == [
+        f"{base}/files/{name}: the index says sha256 {'0' * 64} but the file has "
+        f"{hashlib.sha256(b'changed content').hexdigest()}. The index or a mirror serves a changed file; "
+        "do not lock it until that is resolved."
+    ]

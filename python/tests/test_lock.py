@@ -13,7 +13,7 @@ from pathlib import Path
 import fake_wheels
 import pip
 import pytest
-from conftest import LockRun, invoke, lock_argv, run_cli
+from locktest import LockRun, invoke, lock_argv, run_cli
 from packaging.version import Version
 
 from rules_torch.cells import Cell

@@ -1,7 +1,7 @@
 """Locks of real torch wheels: this machine's local indexes (see machine_indexes.py) plus PyPI.
 
 Skipped, with the reason, where the wheels or PyPI are not there. Deselect with
-``-m "not real_torch"``.
+``-m "not real_torch"`` (the CUDA closure is also marked ``slow``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from locktest import invoke
 from machine_indexes import machine_sources, pypi_reachable, torch_2_13_cpu_args, torch_2_14_cu130_args
 
 from rules_torch.lock_schema import load_lock
@@ -37,6 +37,7 @@ def _lock(args: list[str] | str, tmp_path: Path) -> tuple[dict, Path]:
     return load_lock(output), requirements
 
 
+@pytest.mark.slow  # reads the 2.9 GB closure (metadata only, but still a resolve over 32 wheels)
 def test_torch_2_14_cuda_13_closure(sources, tmp_path: Path) -> None:
     lock, requirements = _lock(torch_2_14_cu130_args(sources), tmp_path)
     wheels = {w["name"]: w for w in lock["cells"]["cu130_linux_x86_64_cp311"]["wheels"]}
