@@ -88,6 +88,10 @@ _PIP_MINIMUM = Version("23.0")  # --report's format is stable from 23.0
 
 def _pip_environment() -> dict[str, str]:
     env = dict(os.environ)
+    # --isolated still reads the global /etc/pip.conf; an index configured there would be
+    # merged with the proxy's answers, defeating the first-index strategy and making locks
+    # depend on the machine. pip loads no configuration file at all when this is devnull.
+    env["PIP_CONFIG_FILE"] = os.devnull
     # pip must reach the proxy directly even where an HTTP proxy is configured.
     for key in ("NO_PROXY", "no_proxy"):
         env[key] = ",".join(filter(None, [env.get(key, ""), "127.0.0.1", "localhost"]))
@@ -124,7 +128,7 @@ def resolve_cell(
             json.dumps(cell.marker_environment(), sort_keys=True),
             "install",
             # The machine's pip configuration (indexes, find-links, constraints) must not
-            # leak into a lock that others re-create elsewhere.
+            # leak into a lock that others re-create elsewhere (see _pip_environment too).
             "--isolated",
             "--disable-pip-version-check",
             "--no-input",

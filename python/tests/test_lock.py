@@ -458,3 +458,15 @@ def test_paths_are_relative_to_where_bazel_run_was_typed(indexes, urls, tmp_path
     assert result.returncode == 0, result.stderr
     assert (workspace / "third_party" / "torch.lock.json").is_file()
     assert os.listdir(workspace) == ["third_party"]
+
+
+def test_machine_pip_configuration_does_not_leak_in(run_lock, urls, tmp_path: Path, monkeypatch) -> None:
+    # A configuration that adds an index (as /etc/pip.conf does in some places): honouring
+    # it would let "PyPI" serve jinja2 although the lock was given no index that has it.
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nextra-index-url = {urls.pypi}\nfind-links = {tmp_path}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", urls.pypi)
+    run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--extra-index-url", "")
+    assert run.code == 1
+    assert "no wheel of jinja2" in run.stderr
