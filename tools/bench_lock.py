@@ -66,13 +66,13 @@ def _uv_cell(uv: str, urls: fake_wheels.IndexUrls, work: Path, variant: str, pla
     output = work / f"{key}.txt"
     # uv searches --extra-index-url before --index-url: this puts the variant's index first,
     # like the lock tool, under uv's default first-index strategy.
-    subprocess.run(
-        [uv, "pip", "compile", str(requirements), "--output-file", str(output), "--quiet", "--no-header"]
-        + ["--python-version", PYTHON, "--python-platform", UV_PLATFORMS[platform], "--generate-hashes"]
-        + ["--index-url", urls.pypi, "--extra-index-url", urls.pytorch.format(variant=variant)]
-        + ["--cache-dir", str(work / "uv-cache"), "--no-config"],
-        check=True,
-    )
+    command = [
+        uv, "pip", "compile", str(requirements), "--output-file", str(output), "--quiet", "--no-header",
+        "--python-version", PYTHON, "--python-platform", UV_PLATFORMS[platform], "--generate-hashes",
+        "--index-url", urls.pypi, "--extra-index-url", urls.pytorch.format(variant=variant),
+        "--cache-dir", str(work / "uv-cache"), "--no-config",
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
     pins = re.findall(r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)", output.read_text(), re.MULTILINE)
     return {name.lower().replace("_", "-"): version for name, version in pins}
 
