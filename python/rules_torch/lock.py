@@ -142,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write one hash-pinned requirements_<variant>_<platform>_cp<py>.txt per cell, for "
         "`pip install --require-hashes -r` and rules_python's pip.parse",
     )
+    out.add_argument(
+        "--no-emit-index-url",
+        action="store_true",
+        help="leave --index-url/--extra-index-url lines out of the requirements files (as pip-compile's option)",
+    )
+    out.add_argument(
+        "--no-emit-find-links",
+        action="store_true",
+        help="leave --find-links lines out of the requirements files (as pip-compile's option)",
+    )
 
     behaviour = parser.add_argument_group("behaviour")
     behaviour.add_argument(
@@ -252,7 +262,7 @@ def run(args: argparse.Namespace, log: _Log) -> int:
     cells = make_cells(request.variants, request.platforms, request.pythons)
     output = base / args.output
     requirements_dir = base / args.requirements_dir if args.requirements_dir else None
-    hashes = HashCache(None if args.no_cache else args.cache_dir, args.timeout)
+    hashes = HashCache(None if args.no_cache else base / args.cache_dir, args.timeout)
     fetcher = Fetcher(args.timeout)
     pip = pip_version()
     sources = [request.index_url, *request.extra_index_urls, *request.find_links]
@@ -293,11 +303,16 @@ def run(args: argparse.Namespace, log: _Log) -> int:
     document = lock_document(request, ordered)
     validate(document, str(output))
     if requirements_dir:
-        command = lock_command(request, args.output, args.requirements_dir)
+        output_args = ["--requirements-dir", args.requirements_dir]
+        output_args += ["--no-emit-index-url"] * args.no_emit_index_url + [
+            "--no-emit-find-links"
+        ] * args.no_emit_find_links
+        command = lock_command(request, args.output, output_args)
         for cell, wheels in ordered.items():
-            write_atomic(
-                requirements_dir / requirements_filename(cell), requirements_text(request, cell, wheels, command)
+            text = requirements_text(
+                request, cell, wheels, command, not args.no_emit_index_url, not args.no_emit_find_links
             )
+            write_atomic(requirements_dir / requirements_filename(cell), text)
     write_atomic(output, dumps(document))
     unique = len({w.url for wheels in ordered.values() for w in wheels})
     log.info(f"wrote {output}: {_plural(len(ordered), 'cell')}, {_plural(unique, 'distinct wheel')}")

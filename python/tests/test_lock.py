@@ -470,3 +470,25 @@ def test_machine_pip_configuration_does_not_leak_in(run_lock, urls, tmp_path: Pa
     run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--extra-index-url", "")
     assert run.code == 1
     assert "no wheel of jinja2" in run.stderr
+
+
+def test_requirements_files_without_index_options(run_lock, indexes, tmp_path: Path) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    requirements = tmp_path / "requirements"
+    args = ("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--find-links", str(links))
+    run = run_lock(*args, "--requirements-dir", str(requirements), "--no-emit-index-url", "--no-emit-find-links")
+    assert run.code == 0, run.stderr
+    text = (requirements / "requirements_cpu_linux_x86_64_cp311.txt").read_text()
+    options = [line for line in text.splitlines() if line.startswith("--")]
+    assert options == []
+    assert "--no-emit-index-url --no-emit-find-links" in text  # in the command of the header
+    assert "\ntorch==2.5.1+cpu \\\n" in text
+    with_options = run_lock(*args, "--requirements-dir", str(requirements))
+    assert with_options.code == 0, with_options.stderr
+    text = (requirements / "requirements_cpu_linux_x86_64_cp311.txt").read_text()
+    assert [line.split()[0] for line in text.splitlines() if line.startswith("--")] == [
+        "--index-url",
+        "--extra-index-url",
+        "--find-links",
+    ]
