@@ -95,8 +95,13 @@ class FirstIndexProxy:
         The index is None when only find-links have the project.
         """
         chosen: tuple[str | None, list[IndexFile]] | None = None
-        for source in self.sources(variant):
+        for position, source in enumerate(self.sources(variant)):
             if not self.fetcher.index_exists(source):
+                # A local per-variant tree without that variant's directory is like
+                # PyTorch's index answering 403: the variant has nothing there. Any other
+                # missing directory is a wrong option.
+                if position == 0 and "{variant}" in self.index_url_template:
+                    continue
                 raise IndexUnreachableError(source, "no such directory")
             files = self.fetcher.project_page(source, project)
             if files is not None:

@@ -492,3 +492,16 @@ def test_requirements_files_without_index_options(run_lock, indexes, tmp_path: P
         "--extra-index-url",
         "--find-links",
     ]
+
+
+def test_variant_without_a_directory_in_a_local_index(run_lock) -> None:
+    run = run_lock("--torch", "2.5.1", "--variants", "cu124", "--python", "3.11")
+    assert run.code == 1
+    assert "torch 2.5.1 was never built for variant cu124" in run.stderr
+    assert "variants with torch 2.5.1: cpu, cu118, cu121, cu130, rocm6.2" in run.stderr
+
+
+def test_missing_extra_index_directory_is_an_error(run_lock, tmp_path: Path) -> None:
+    run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--extra-index-url", (tmp_path / "nowhere").as_uri())
+    assert run.code == 1
+    assert f"cannot read {(tmp_path / 'nowhere').as_uri()}: no such directory" in run.stderr
