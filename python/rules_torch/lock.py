@@ -304,9 +304,10 @@ def run(args: argparse.Namespace, log: _Log) -> int:
     validate(document, str(output))
     if requirements_dir:
         output_args = ["--requirements-dir", args.requirements_dir]
-        output_args += ["--no-emit-index-url"] * args.no_emit_index_url + [
-            "--no-emit-find-links"
-        ] * args.no_emit_find_links
+        if args.no_emit_index_url:
+            output_args.append("--no-emit-index-url")
+        if args.no_emit_find_links:
+            output_args.append("--no-emit-find-links")
         command = lock_command(request, args.output, output_args)
         for cell, wheels in ordered.items():
             text = requirements_text(
