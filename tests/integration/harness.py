@@ -171,7 +171,8 @@ def configured_indexes() -> list[str]:
     configured = os.environ.get("RULES_TORCH_TEST_INDEXES")
     if configured is not None:
         return [url for url in configured.replace(",", " ").split() if url]
-    result = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", "pip", "config", "list"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     urls: list[str] = []
     for line in result.stdout.splitlines():
         key, _, value = line.partition("=")
@@ -191,7 +192,7 @@ def _index_page(index: str, project: str, timeout: float = 10.0) -> str:
             path = Path(unquote(urlparse(url).path))
             page = path / "index.html"
             return page.read_text(errors="replace") if page.is_file() else ""
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - configured index URLs
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.read().decode(errors="replace")
     except (OSError, ValueError):
         return ""
@@ -207,7 +208,15 @@ def index_with_wheel(project: str, filename_prefix: str, indexes: list[str] | No
     return None
 
 
-def lock_real_torch(ws: Workspace, torch: str, variant: str, torch_index: str, platform: str = "linux_x86_64", python: str = "3.11", output: str = "torch.lock.json") -> Path:
+def lock_real_torch(
+    ws: Workspace,
+    torch: str,
+    variant: str,
+    torch_index: str,
+    platform: str = "linux_x86_64",
+    python: str = "3.11",
+    output: str = "torch.lock.json",
+) -> Path:
     """Locks real torch with the project's lock tool into the workspace, cached by request.
 
     `torch_index` is searched first (recorded as the variant's index), then PyPI, then the other
@@ -231,7 +240,9 @@ def lock_real_torch(ws: Workspace, torch: str, variant: str, torch_index: str, p
             capture_output=True, text=True, env=env, timeout=900, check=False,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"the lock tool failed ({result.returncode}): {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+            raise RuntimeError(
+                f"the lock tool failed ({result.returncode}): {' '.join(args)}\n{result.stdout}\n{result.stderr}"
+            )
     target = ws.root / output
     text = cached.read_text()
     if not target.is_file() or target.read_text() != text:

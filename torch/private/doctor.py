@@ -12,18 +12,27 @@ import sys
 
 # Provided by the NVIDIA driver, never by a wheel: absent on machines without a GPU.
 DRIVER_LIBRARIES = ("libcuda.so", "libnvidia-ml.so", "libnvcuvid.so", "libnvidia-", "libdxcore.so")
+# Network stacks that only the host provides (InfiniBand verbs/RDMA, MPI, PMIx, OpenSHMEM,
+# libfabric, UCX): the CUDA 13 wheels' optional plugins (cuFile's RDMA library, NVSHMEM's
+# bootstrap and transport plugins) link them and are loaded only when that transport is used.
+HOST_OPTIONAL_LIBRARIES = (
+    "libibverbs.so", "librdmacm.so", "libmlx5.so", "libmpi.so", "libpmix.so", "liboshmem.so",
+    "libfabric.so", "libucs.so", "libucp.so",
+)
 
 
 def _unresolved(path):
-    """DT_NEEDED entries of a library that the loader cannot find under this environment."""
+    """DT_NEEDED entries the loader cannot find under this environment: (missing, host-optional)."""
     result = subprocess.run(["ldd", path], capture_output=True, text=True, check=False)
-    missing = []
+    missing, optional = [], []
     for line in result.stdout.splitlines():
         if "=> not found" in line:
             name = line.split("=>")[0].strip()
-            if not name.startswith(DRIVER_LIBRARIES):
+            if name.startswith(HOST_OPTIONAL_LIBRARIES):
+                optional.append(name)
+            elif not name.startswith(DRIVER_LIBRARIES):
                 missing.append(name)
-    return missing
+    return missing, optional
 
 
 def _libraries(lib_dirs):
@@ -75,14 +84,15 @@ def main():
     print(f"library dirs:    {len(lib_dirs)} (first on LD_LIBRARY_PATH)")
     broken = 0
     for path in _libraries(lib_dirs):
-        missing = _unresolved(path)
+        missing, optional = _unresolved(path)
         status = "ok" if not missing else "MISSING " + ", ".join(missing)
         broken += bool(missing)
-        print(f"  {status:8} {path}")
+        note = f" (optional plugin; its transport needs the host's {', '.join(optional)})" if optional else ""
+        print(f"  {status:8} {path}{note}")
     if broken:
         print(f"doctor: {broken} librar{'y' if broken == 1 else 'ies'} with unresolved dependencies", file=sys.stderr)
         return 1
-    print("doctor: every library resolves (driver libraries excepted)")
+    print("doctor: every library resolves (driver libraries and optional host network stacks excepted)")
     return 0
 
 

@@ -1,11 +1,13 @@
 """libcudart.so.13 comes from the wheel even when another copy is first on LD_LIBRARY_PATH.
 
-Opens libcudart.so.13 by soname, then imports torch (whose libraries need it too), and reads
-/proc/self/maps: every mapped libcudart must be the wheel's file. Prints `RESULT <json>`;
+Opens libcudart.so.13 by soname, then imports torch (whose libraries need it too: with another
+copy loaded first, `import torch` fails on an undefined symbol), and reads /proc/self/maps:
+every mapped libcudart must be the wheel's file. Prints `RESULT <json>`;
 exit 0 when only the wheel's copy is mapped.
 """
 
 import ctypes
+import glob
 import importlib.util
 import json
 import os
@@ -22,13 +24,26 @@ def mapped(fragment):
     return sorted(paths)
 
 
-site_packages = os.path.realpath(os.path.dirname(os.path.dirname(importlib.util.find_spec("torch").origin)))
-report = {"LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""), "site_packages": site_packages}
+def identity(path):
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+site_packages = os.path.dirname(os.path.dirname(importlib.util.find_spec("torch").origin))
+# Runfiles trees hold symlinks to the spoke's files: compare files, not path prefixes.
+wheel_copies = {identity(p) for p in glob.glob(os.path.join(site_packages, "nvidia", "*", "lib", "libcudart.so*"))}
+report = {
+    "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
+    "site_packages": site_packages,
+    "wheel_copies": len(wheel_copies),
+}
 ctypes.CDLL("libcudart.so.13")
 report["after_cdll"] = mapped("libcudart.so")
-import torch  # noqa: E402,F401
-
+try:
+    import torch  # noqa: F401
+except ImportError as e:  # what a shadowed libcudart does: "undefined symbol: cuda..., version libcudart.so.13"
+    report["import_error"] = str(e)
 report["after_import_torch"] = mapped("libcudart.so")
-report["foreign"] = [p for p in report["after_import_torch"] if not os.path.realpath(p).startswith(site_packages + os.sep)]
+report["foreign"] = [p for p in report["after_import_torch"] if identity(p) not in wheel_copies]
 print("RESULT " + json.dumps(report, sort_keys=True))
-sys.exit(0 if report["after_cdll"] and not report["foreign"] else 1)
+sys.exit(0 if wheel_copies and report["after_cdll"] and not report["foreign"] and "import_error" not in report else 1)

@@ -4,7 +4,8 @@
    nvrtc's builtins, nvJitLink, cuSPARSELt, NCCL) load with ctypes.CDLL(soname), each in a
    fresh process so that nothing loaded earlier satisfies the lookup.
 2. Every *.so / *.so.N under site-packages resolves all its DT_NEEDED entries (ldd), the
-   NVIDIA driver's own libraries excepted.
+   NVIDIA driver's own libraries excepted, and the host network stacks (RDMA, MPI, UCX, ...)
+   that the optional cuFile RDMA and NVSHMEM transport plugins link (reported apart).
 
 Nothing here imports torch, so the result depends on the loader's search path alone. Prints
 one line per problem and a last line `RESULT <json>`; exit 0 when everything resolves.
@@ -19,6 +20,18 @@ import subprocess
 import sys
 
 DRIVER = ("libcuda.so", "libnvidia-", "libnvcuvid.so", "libdxcore.so")
+# As the doctor's HOST_OPTIONAL_LIBRARIES: no wheel provides these; only optional plugins need them.
+HOST_OPTIONAL = (
+    "libibverbs.so",
+    "librdmacm.so",
+    "libmlx5.so",
+    "libmpi.so",
+    "libpmix.so",
+    "liboshmem.so",
+    "libfabric.so",
+    "libucs.so",
+    "libucp.so",
+)
 
 # (pattern under site-packages, what opens it): each pattern must match at least one file.
 LAZY = [
@@ -51,13 +64,15 @@ def shared_libraries(root):
 
 def unresolved(path):
     out = subprocess.run(["ldd", path], capture_output=True, text=True, check=False).stdout
-    missing = []
+    missing, optional = [], []
     for line in out.splitlines():
         if "=> not found" in line:
             name = line.split("=>")[0].strip()
-            if not name.startswith(DRIVER):
+            if name.startswith(HOST_OPTIONAL):
+                optional.append(name)
+            elif not name.startswith(DRIVER):
                 missing.append(name)
-    return missing
+    return missing, optional
 
 
 def cdll(soname):
@@ -67,7 +82,16 @@ def cdll(soname):
 
 def main():
     root = site_packages()
-    report = {"site_packages": root, "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""), "lazy": {}, "lazy_failed": [], "ldd_checked": 0, "ldd_failed": {}, "patterns_unmatched": []}
+    report = {
+        "site_packages": root,
+        "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
+        "lazy": {},
+        "lazy_failed": [],
+        "ldd_checked": 0,
+        "ldd_failed": {},
+        "host_optional": {},
+        "patterns_unmatched": [],
+    }
     sonames = []
     for pattern, _ in LAZY:
         found = sorted({os.path.basename(p) for p in glob.glob(os.path.join(root, pattern))})
@@ -81,14 +105,19 @@ def main():
                 report["lazy_failed"].append(soname)
                 print(f"CDLL({soname!r}) failed: {' '.join(error)}")
         libraries = sorted(shared_libraries(root))
-        for path, missing in zip(libraries, pool.map(unresolved, libraries)):
+        for path, (missing, optional) in zip(libraries, pool.map(unresolved, libraries)):
+            if optional:
+                report["host_optional"][os.path.relpath(path, root)] = optional
             if missing:
                 report["ldd_failed"][os.path.relpath(path, root)] = missing
                 print(f"{os.path.relpath(path, root)}: not found: {', '.join(missing)}")
     report["ldd_checked"] = len(libraries)
     for pattern in report["patterns_unmatched"]:
         print(f"no library matches {pattern} under {root}")
-    print(f"{len(sonames)} sonames opened lazily, {len(report['lazy_failed'])} failed; {len(libraries)} libraries checked with ldd, {len(report['ldd_failed'])} with unresolved dependencies")
+    print(
+        f"{len(sonames)} sonames opened lazily, {len(report['lazy_failed'])} failed; "
+        f"{len(libraries)} libraries checked with ldd, {len(report['ldd_failed'])} with unresolved dependencies"
+    )
     print("RESULT " + json.dumps(report, sort_keys=True))
     ok = sonames and libraries and not (report["lazy_failed"] or report["ldd_failed"] or report["patterns_unmatched"])
     return 0 if ok else 1

@@ -19,13 +19,17 @@ def on_term(signum, frame):
 
 mode = sys.argv[1]
 if mode == "echo":
-    print(json.dumps({
-        "args": sys.argv[3:],
-        "stdin": sys.stdin.read(),
-        "cwd": os.getcwd(),
-        "pid": os.getpid(),
-        "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
-    }))
+    print(
+        json.dumps(
+            {
+                "args": sys.argv[3:],
+                "stdin": sys.stdin.read(),
+                "cwd": os.getcwd(),
+                "pid": os.getpid(),
+                "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
+            }
+        )
+    )
     sys.exit(int(sys.argv[2]))
 elif mode == "wait":
     signal.signal(signal.SIGTERM, on_term)
