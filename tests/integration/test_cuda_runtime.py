@@ -130,9 +130,27 @@ def _build_fake_cudart(root: Path) -> Path:
     return out
 
 
+def prepare_workspace(ws, index: str) -> None:
+    """Writes the lock (cached), MODULE, BUILD, programs and stand-in libraries into `ws`.
+
+    Also used by benchmarks/runtime.py, which measures this same workspace.
+    """
+    lock_real_torch(ws, TORCH, VARIANT, index)
+    ws.write_module(MODULE)
+    ws.write("BUILD.bazel", BUILD.format(modules=repr(list(HOST_ONLY_MODULES))))
+    for program in PROGRAMS.glob("*.py"):
+        ws.write(program.name, program.read_text())
+    _build_broken_library(ws.root)
+    _build_fake_cudart(ws.root)
+
+
+def torch_index() -> str | None:
+    return index_with_wheel("torch", f"torch-{TORCH}-cp311-cp311-manylinux")
+
+
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
-    index = index_with_wheel("torch", f"torch-{TORCH}-cp311-cp311-manylinux")
+    index = torch_index()
     if index is None:
         pytest.skip(
             f"no configured index (RULES_TORCH_TEST_INDEXES or `pip config list`) has torch {TORCH} "
@@ -142,15 +160,9 @@ def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
         pytest.skip("gcc is needed to build the test's stand-in libraries")
     ws = workspace_factory("cuda")
     try:
-        lock_real_torch(ws, TORCH, VARIANT, index)
+        prepare_workspace(ws, index)
     except RuntimeError as e:
         pytest.fail(str(e))
-    ws.write_module(MODULE)
-    ws.write("BUILD.bazel", BUILD.format(modules=repr(list(HOST_ONLY_MODULES))))
-    for program in PROGRAMS.glob("*.py"):
-        ws.write(program.name, program.read_text())
-    _build_broken_library(ws.root)
-    _build_fake_cudart(ws.root)
     # Everything run directly below, built once (the first time this fetches the CUDA spoke).
     result = ws.bazel("build", *DIRECT_TARGETS, timeout=1800)
     assert result.returncode == 0, result.stdout[-6000:]
