@@ -410,6 +410,7 @@ class Bench:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
     def close(self) -> None:
+        self.ws.shutdown()
         if not self.args.keep:
             remove(self.scratch)
 
