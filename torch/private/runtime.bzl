@@ -86,18 +86,23 @@ def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
 def _import_dirs(ctx, binary):
-    """Runfiles directories to put on PYTHONPATH, each with a probe file and its depth below.
+    """Runfiles directories to put on PYTHONPATH: (dir, probe file, probe depth, real).
 
     As py_binary does: the binary's `imports`, then the main repository and every other
     repository root in the runfiles (Bazel's legacy "import all repositories", which code in
-    other repositories relies on to import its modules without `imports`).
+    other repositories relies on to import its modules without `imports`). `real`: the
+    directory is another repository's and holds only source files, so its real location has
+    everything the runfiles tree has.
     """
     imports = binary[PyInfo].imports.to_list()
     found = {}
     roots = {}
+    generated = {}
     for file in binary[DefaultInfo].default_runfiles.files.to_list():
         path = _runfiles_path(ctx, file)
         root = path.partition("/")[0]
+        if not file.is_source:
+            generated[root] = True
         if root not in roots:
             roots[root] = (path, path.count("/"))
         for directory in imports:
@@ -108,7 +113,12 @@ def _import_dirs(ctx, binary):
         if root in roots and root not in found:
             found[root] = roots[root]
             ordered.append(root)
-    return [(d, found[d][0], found[d][1]) for d in ordered]
+    result = []
+    for directory in ordered:
+        root = directory.partition("/")[0]
+        real = root != ctx.workspace_name and root not in generated
+        result.append((directory, found[directory][0], found[directory][1], real))
+    return result
 
 def _executable_impl(ctx):
     binary = ctx.attr.binary
@@ -124,10 +134,11 @@ def _executable_impl(ctx):
     lib_lines = []
     for entry in sorted(collect_libs(ctx.attr.deps).to_list()):
         directory, probe = entry.split("|")
-        lib_lines.append("d=$(rloc {} {} 1); join libs \"$d\"".format(_shell_quote(directory), _shell_quote(probe)))
+        real = " real" if not directory.startswith(ctx.workspace_name + "/") else ""
+        lib_lines.append("d=$(rloc {} {} 1{}); join libs \"$d\"".format(_shell_quote(directory), _shell_quote(probe), real))
     import_lines = []
-    for directory, probe, depth in _import_dirs(ctx, binary):
-        import_lines.append("d=$(rloc {} {} {}); join pypath \"$d\"".format(_shell_quote(directory), _shell_quote(probe), depth))
+    for directory, probe, depth, real in _import_dirs(ctx, binary):
+        import_lines.append("d=$(rloc {} {} {}{}); join pypath \"$d\"".format(_shell_quote(directory), _shell_quote(probe), depth, " real" if real else ""))
 
     launcher = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.expand_template(
