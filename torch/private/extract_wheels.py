@@ -13,7 +13,7 @@ Usage:
 """
 
 import argparse
-import compileall
+import importlib.util
 import json
 import os
 import posixpath
@@ -24,6 +24,8 @@ import sys
 import zipfile
 
 _BUFFER = 1 << 20
+# Compiling a byte of Python source costs about as much as inflating this many bytes.
+_COMPILE_WEIGHT = 8
 
 
 class ExtractError(Exception):
@@ -69,14 +71,29 @@ def _plan(wheels):
                     continue
                 mode = (member.external_attr >> 16) & 0o777
                 # Later wheels win on a shared path, as with pip installing them in order.
-                files[target] = (index, member.filename, target, member.compress_size, mode)
+                # The weight balances the workers: bytes to inflate, plus compiling for sources.
+                weight = member.compress_size + (member.file_size * _COMPILE_WEIGHT if target.endswith(".py") else 0)
+                files[target] = (index, member.filename, target, weight, mode)
     for _, _, target, _, _ in files.values():
         dirs.add(posixpath.dirname(target))
     return sorted(files.values()), sorted(d for d in dirs if d and d != ".")
 
 
-def _extract(wheels, dest, items):
-    """Writes the given files; runs in a worker process."""
+def _compile_file(path):
+    # Unchecked-hash pycs stay valid whatever the mtimes of the runfiles symlinks or sandbox
+    # copies are, so a sandboxed test never recompiles torch on import. A file that does not
+    # compile (e.g. a template or Python 2 leftover) simply gets no pyc, as with pip.
+    py_compile.compile(
+        path,
+        cfile=importlib.util.cache_from_source(path),
+        doraise=False,
+        quiet=2,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+
+
+def _extract(wheels, dest, items, compile_py):
+    """Writes the given files, byte-compiling sources when asked; runs in a worker process."""
     archives = {}
     try:
         for index, member, target, _, mode in items:
@@ -91,6 +108,8 @@ def _extract(wheels, dest, items):
                 raise ExtractError(f"{os.path.basename(wheels[index])}: cannot extract '{member}': {e}") from e
             if mode & 0o111:
                 os.chmod(path, 0o755)
+            if compile_py and target.endswith(".py"):
+                _compile_file(path)
     finally:
         for archive in archives.values():
             archive.close()
@@ -107,14 +126,14 @@ def _split(items, jobs):
     return [b for b in bins if b]
 
 
-def _run_parallel(wheels, dest, items, jobs):
+def _run_parallel(wheels, dest, items, jobs, compile_py):
     pids = []
     for chunk in _split(items, jobs):
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                _extract(wheels, dest, chunk)
+                _extract(wheels, dest, chunk, compile_py)
             except ExtractError as e:
                 print(f"error: {e}", file=sys.stderr)
                 code = 1
@@ -133,27 +152,14 @@ def _run_parallel(wheels, dest, items, jobs):
         raise ExtractError("extraction failed (see the error above)")
 
 
-def _lib_dirs(dest):
-    """Directories (relative to dest) that hold shared libraries, for the runtime's search path."""
+def _lib_dirs(items):
+    """Directories (relative to site-packages) that hold shared libraries, for diagnostics."""
     found = set()
-    for root, _, names in os.walk(dest):
-        for name in names:
-            if name.endswith((".so", ".dylib")) or ".so." in name:
-                found.add(os.path.relpath(root, dest))
-                break
+    for _, _, target, _, _ in items:
+        name = posixpath.basename(target)
+        if name.endswith((".so", ".dylib")) or ".so." in name:
+            found.add(posixpath.dirname(target))
     return sorted(found)
-
-
-def _compile(dest, jobs):
-    # Unchecked-hash pycs stay valid whatever the mtimes of the runfiles symlinks or sandbox
-    # copies are, so a sandboxed test never recompiles torch on import.
-    ok = compileall.compile_dir(
-        dest,
-        quiet=2,
-        workers=jobs,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-    )
-    return ok
 
 
 def main(argv):
@@ -168,7 +174,9 @@ def main(argv):
         items, dirs = _plan(args.wheels)
         for d in dirs:
             os.makedirs(os.path.join(args.dest, d), exist_ok=True)
-        _run_parallel(args.wheels, args.dest, items, max(1, args.jobs))
+        # A pyc is only valid for the Python that made it: compile when that is the cell's.
+        compile_py = bool(args.compile) and args.compile == "{}.{}".format(*sys.version_info[:2])
+        _run_parallel(args.wheels, args.dest, items, max(1, args.jobs), compile_py)
         for wheel in args.wheels:
             # pip's marker of who installed a distribution; importlib.metadata ignores it.
             dist = os.path.basename(wheel).split("-")
@@ -176,12 +184,9 @@ def main(argv):
             if os.path.isdir(os.path.dirname(installer)):
                 with open(installer, "w") as f:
                     f.write("rules_torch\n")
-        compiled = None
-        if args.compile and args.compile == "{}.{}".format(*sys.version_info[:2]):
-            compiled = _compile(args.dest, max(1, args.jobs))
         if args.manifest:
             with open(args.manifest, "w") as f:
-                json.dump({"lib_dirs": _lib_dirs(args.dest), "compiled": compiled, "files": len(items)}, f, indent=1, sort_keys=True)
+                json.dump({"compiled": compile_py, "files": len(items), "lib_dirs": _lib_dirs(items)}, f, indent=1, sort_keys=True)
     except ExtractError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
