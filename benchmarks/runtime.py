@@ -407,7 +407,7 @@ class Bench:
         print(f"torch {cuda.TORCH} {cuda.VARIANT} closure, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
         widths = [max(len(r[i]) for r in self.rows) for i in range(4)]
         for r in self.rows:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
     def close(self) -> None:
         self.ws.shutdown()

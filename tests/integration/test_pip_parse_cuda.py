@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from harness import PYPI, REPO, configured_indexes, index_with_wheel, workspace_factory  # noqa: F401 - pytest fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]

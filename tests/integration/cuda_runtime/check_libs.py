@@ -99,13 +99,13 @@ def main():
             report["patterns_unmatched"].append(pattern)
         sonames.extend(found)
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        for soname, (ok, error) in zip(sonames, pool.map(cdll, sonames)):
+        for soname, (ok, error) in zip(sonames, pool.map(cdll, sonames), strict=True):
             report["lazy"][soname] = ok
             if not ok:
                 report["lazy_failed"].append(soname)
                 print(f"CDLL({soname!r}) failed: {' '.join(error)}")
         libraries = sorted(shared_libraries(root))
-        for path, (missing, optional) in zip(libraries, pool.map(unresolved, libraries)):
+        for path, (missing, optional) in zip(libraries, pool.map(unresolved, libraries), strict=True):
             if optional:
                 report["host_optional"][os.path.relpath(path, root)] = optional
             if missing:
