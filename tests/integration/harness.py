@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -206,6 +207,23 @@ def index_with_wheel(project: str, filename_prefix: str, indexes: list[str] | No
         if filename_prefix in _index_page(index, project):
             return index
     return None
+
+
+REAL_TORCH = "2.14.1"
+
+
+def require_real_cuda_torch() -> str:
+    """The configured index with the CUDA 13 build of torch 2.14.1 for cp311; skips the test
+    when there is none, or when gcc (for the tests' stand-in libraries) is missing."""
+    index = index_with_wheel("torch", f"torch-{REAL_TORCH}-cp311-cp311-manylinux")
+    if index is None:
+        pytest.skip(
+            f"no configured index (RULES_TORCH_TEST_INDEXES or `pip config list`) has torch {REAL_TORCH} "
+            "for cp311 manylinux x86_64 (the CUDA 13 build)"
+        )
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the tests' stand-in libraries")
+    return index
 
 
 def lock_real_torch(

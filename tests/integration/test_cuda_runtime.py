@@ -19,11 +19,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import index_with_wheel, lock_real_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REAL_TORCH, index_with_wheel, lock_real_torch, require_real_cuda_torch, workspace_factory  # noqa: F401 - pytest fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
-TORCH = "2.14.1"
+TORCH = REAL_TORCH
 VARIANT = "cu130"
 PROGRAMS = Path(__file__).resolve().parent / "cuda_runtime"
 # Installed in the interpreter's own site-packages (pytest runs this file; the lock tool needs
@@ -144,20 +144,10 @@ def prepare_workspace(ws, index: str) -> None:
     _build_fake_cudart(ws.root)
 
 
-def torch_index() -> str | None:
-    return index_with_wheel("torch", f"torch-{TORCH}-cp311-cp311-manylinux")
-
 
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
-    index = torch_index()
-    if index is None:
-        pytest.skip(
-            f"no configured index (RULES_TORCH_TEST_INDEXES or `pip config list`) has torch {TORCH} "
-            "for cp311 manylinux x86_64 (the CUDA 13 build)"
-        )
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the test's stand-in libraries")
+    index = require_real_cuda_torch()
     ws = workspace_factory("cuda")
     try:
         prepare_workspace(ws, index)

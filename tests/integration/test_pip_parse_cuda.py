@@ -14,17 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from harness import PYPI, REPO, configured_indexes, index_with_wheel, workspace_factory  # noqa: F401 - pytest fixture
+from harness import PYPI, REAL_TORCH, REPO, configured_indexes, index_with_wheel, require_real_cuda_torch, workspace_factory  # noqa: F401 - pytest fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
-TORCH = "2.14.1"
+TORCH = REAL_TORCH
 VARIANT = "cu130"
 CELL = f"{VARIANT}_linux_x86_64_cp311"
 REQUIREMENTS = f"requirements_{CELL}.txt"
@@ -33,7 +32,7 @@ PROGRAMS = [
     HERE / "cuda_runtime" / "check_libs.py",
     HERE / "cuda_runtime" / "import_torch.py",
     HERE / "pip_parse_cuda" / "check_pip_libs.py",
-    HERE / "pip_parse_cuda" / "check_pip_cudart.py",
+    HERE / "cuda_runtime" / "check_cudart.py",
 ]
 
 MODULE = f"""\
@@ -62,7 +61,7 @@ torch_py_test(name = "libs_test", size = "medium", srcs = LIBS, main = "check_pi
 
 torch_py_test(name = "import_test", size = "medium", srcs = ["import_torch.py"], deps = ["@torch//:torch"])
 
-torch_py_test(name = "cudart_test", size = "medium", srcs = ["check_pip_cudart.py"], deps = ["@torch//:torch"])
+torch_py_test(name = "cudart_test", size = "medium", srcs = ["check_cudart.py"], deps = ["@torch//:torch"])
 """
 
 
@@ -123,20 +122,10 @@ def prepare_workspace(ws, torch_index: str) -> None:
         ws.write(program.name, program.read_text())
 
 
-def torch_index() -> str | None:
-    return index_with_wheel("torch", f"torch-{TORCH}-cp311-cp311-manylinux")
-
 
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
-    index = torch_index()
-    if index is None:
-        pytest.skip(
-            f"no configured index (RULES_TORCH_TEST_INDEXES or `pip config list`) has torch {TORCH} "
-            "for cp311 manylinux x86_64 (the CUDA 13 build)"
-        )
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the stand-in libcudart.so.13")
+    index = require_real_cuda_torch()
     ws = workspace_factory("pip_parse_cuda")
     try:
         prepare_workspace(ws, index)

@@ -2,13 +2,13 @@
 
 Opens libcudart.so.13 by soname, then imports torch (whose libraries need it too: with another
 copy loaded first, `import torch` fails on an undefined symbol), and reads /proc/self/maps:
-every mapped libcudart must be the wheel's file. Prints `RESULT <json>`;
-exit 0 when only the wheel's copy is mapped.
+every mapped libcudart must be a wheel's file. The wheels' copies are looked up in every
+site-packages directory on sys.path: one tree in rules_torch's spoke, one repository per wheel
+under pip.parse. Prints `RESULT <json>`; exit 0 when only a wheel's copy is mapped.
 """
 
 import ctypes
 import glob
-import importlib.util
 import json
 import os
 import sys
@@ -29,9 +29,9 @@ def identity(path):
     return st.st_dev, st.st_ino
 
 
-site_packages = os.path.dirname(os.path.dirname(importlib.util.find_spec("torch").origin))
-# Runfiles trees hold symlinks to the spoke's files: compare files, not path prefixes.
-wheel_copies = {identity(p) for p in glob.glob(os.path.join(site_packages, "nvidia", "*", "lib", "libcudart.so*"))}
+site_packages = [p for p in sys.path if os.path.basename(p.rstrip("/")) == "site-packages" and os.path.isdir(p)]
+# Runfiles trees hold symlinks to the wheels' files: compare files, not path prefixes.
+wheel_copies = {identity(p) for root in site_packages for p in glob.glob(os.path.join(root, "nvidia", "*", "lib", "libcudart.so*"))}
 report = {
     "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
     "site_packages": site_packages,
