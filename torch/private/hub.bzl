@@ -77,7 +77,6 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
 
 def _hub_impl(rctx):
     rctx.file("BUILD.bazel", rctx.attr.build_file_content)
-    rctx.file("WORKSPACE", "")
 
 hub = repository_rule(
     implementation = _hub_impl,
