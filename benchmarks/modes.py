@@ -120,7 +120,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch output bases and repository caches")
     args = parser.parse_args()
 
-    index = cuda.torch_index()
+    index = harness.real_cuda_torch_index()
     if index is None:
         sys.exit(f"benchmark: no configured index has torch {cuda.TORCH} (see tests/integration/test_cuda_runtime.py)")
     print(subprocess.run(["df", "-h", args.scratch or tempfile.gettempdir()], capture_output=True, text=True).stdout, flush=True)

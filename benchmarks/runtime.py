@@ -82,7 +82,7 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.rows: list[tuple[str, str, str, str]] = []
-        index = cuda.torch_index()
+        index = harness.real_cuda_torch_index()
         if index is None:
             sys.exit(
                 f"benchmark: no configured index has torch {cuda.TORCH} (see tests/integration/test_cuda_runtime.py)"

@@ -212,10 +212,15 @@ def index_with_wheel(project: str, filename_prefix: str, indexes: list[str] | No
 REAL_TORCH = "2.14.1"
 
 
+def real_cuda_torch_index() -> str | None:
+    """The configured index with the CUDA 13 build of torch 2.14.1 for cp311, if any."""
+    return index_with_wheel("torch", f"torch-{REAL_TORCH}-cp311-cp311-manylinux")
+
+
 def require_real_cuda_torch() -> str:
-    """The configured index with the CUDA 13 build of torch 2.14.1 for cp311; skips the test
-    when there is none, or when gcc (for the tests' stand-in libraries) is missing."""
-    index = index_with_wheel("torch", f"torch-{REAL_TORCH}-cp311-cp311-manylinux")
+    """real_cuda_torch_index(); skips the test when there is none, or when gcc (for the tests'
+    stand-in libraries) is missing."""
+    index = real_cuda_torch_index()
     if index is None:
         pytest.skip(
             f"no configured index (RULES_TORCH_TEST_INDEXES or `pip config list`) has torch {REAL_TORCH} "
