@@ -2,7 +2,7 @@
 
 load(":hub.bzl", "hub", "hub_build_file")
 load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
-load(":pip_hub.bzl", "pip_hub")
+load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
 load(":spoke.bzl", "spoke")
 load(":variants.bzl", "config_name", "pick_auto_variant")
 
@@ -38,8 +38,7 @@ def _driver_version(mctx):
     return result.stdout.strip().split("\n")[0].strip()
 
 def _pip_label(hub_label, name):
-    # rules_python hubs name package targets with underscores (typing-extensions -> typing_extensions).
-    return "@@{}//{}".format(hub_label.workspace_name, name.replace("-", "_").replace(".", "_"))
+    return "@@{}//{}".format(hub_label.workspace_name, pip_package_dir(name))
 
 def _wheels_hub(mctx, module, tag):
     lock = _read_lock(mctx, tag.lock)

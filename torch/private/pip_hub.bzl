@@ -3,8 +3,15 @@
 load(":hub.bzl", "hub_build_file")
 load(":variants.bzl", "config_name")
 
-def _package_dir(name):
-    # rules_python names a hub's package targets with underscores (typing-extensions -> typing_extensions).
+def pip_package_dir(name):
+    """The package of a project in a rules_python pip hub: `@pypi//typing_extensions`.
+
+    Args:
+      name: a project name (typing-extensions, Jinja2).
+
+    Returns:
+      The hub's package name (typing_extensions, jinja2).
+    """
     return name.lower().replace("-", "_").replace(".", "_")
 
 def _check_pip_hub(rctx, variant, repo, shown, packages):
@@ -18,7 +25,7 @@ def _check_pip_hub(rctx, variant, repo, shown, packages):
         ).format(hub = rctx.attr.hub, variant = variant, shown = shown))
     listing = rctx.read(requirements)
     for package in packages:
-        directory = _package_dir(package)
+        directory = pip_package_dir(package)
 
         # A package directory (generated aliases, rules_python >= 0.22 with
         # incompatible_generate_aliases) or a mention in requirements.bzl (older layouts).
@@ -49,7 +56,7 @@ def _pip_hub_impl(rctx):
         hub = rctx.attr.hub,
         spokes = spokes,
         default_variant = rctx.attr.default_variant,
-        packages = [_package_dir(p) for p in rctx.attr.packages],
+        packages = [pip_package_dir(p) for p in rctx.attr.packages],
         unavailable_message = details,
     ))
 

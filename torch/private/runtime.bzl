@@ -86,13 +86,13 @@ def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
 def _import_dirs(ctx, binary):
-    """Runfiles directories to put on PYTHONPATH: (dir, probe file, probe depth, real).
+    """Runfiles directories to put on PYTHONPATH, and the repositories with generated files.
 
-    As py_binary does: the binary's `imports`, then the main repository and every other
-    repository root in the runfiles (Bazel's legacy "import all repositories", which code in
-    other repositories relies on to import its modules without `imports`). `real`: the
-    directory is another repository's and holds only source files, so its real location has
-    everything the runfiles tree has.
+    The directories, as (dir, probe file, probe depth), are what py_binary puts there: the
+    binary's `imports`, then the main repository and every other repository root in the
+    runfiles (Bazel's legacy "import all repositories", which code in other repositories
+    relies on to import its modules without `imports`). A repository without generated files
+    has everything the runfiles tree has where it lies.
     """
     imports = binary[PyInfo].imports.to_list()
     found = {}
@@ -113,12 +113,22 @@ def _import_dirs(ctx, binary):
         if root in roots and root not in found:
             found[root] = roots[root]
             ordered.append(root)
-    result = []
-    for directory in ordered:
-        root = directory.partition("/")[0]
-        real = root != ctx.workspace_name and root not in generated
-        result.append((directory, found[directory][0], found[directory][1], real))
-    return result
+    return [(d, found[d][0], found[d][1]) for d in ordered], generated
+
+def _locate(ctx, directory, probe, depth, generated, roots, lines):
+    """Shell lines that find a runfiles directory; returns the shell word for its path.
+
+    Another repository's directory of source files is used where it lies (see rloc in the
+    launcher); its repository's real root is found once, with one probe, for all its dirs.
+    """
+    repo = directory.partition("/")[0]
+    if repo == ctx.workspace_name or repo in generated:
+        lines.append("d=$(rloc {} {} {})".format(_shell_quote(directory), _shell_quote(probe), depth))
+        return '"$d"'
+    if repo not in roots:
+        roots[repo] = "root{}".format(len(roots))
+        lines.append("{}=$(rloc {} {} {} real)".format(roots[repo], _shell_quote(repo), _shell_quote(probe), probe.count("/")))
+    return '"${}"{}'.format(roots[repo], _shell_quote(directory[len(repo):]) if len(directory) > len(repo) else "")
 
 def _executable_impl(ctx):
     binary = ctx.attr.binary
@@ -131,14 +141,17 @@ def _executable_impl(ctx):
         python = "$(rloc {0} {0} 0)".format(_shell_quote(interpreter))
         runfiles = runfiles.merge(ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files))
 
+    imports, generated = _import_dirs(ctx, binary)
+    roots = {}
     lib_lines = []
     for entry in sorted(collect_libs(ctx.attr.deps).to_list()):
         directory, probe = entry.split("|")
-        real = " real" if not directory.startswith(ctx.workspace_name + "/") else ""
-        lib_lines.append("d=$(rloc {} {} 1{}); join libs \"$d\"".format(_shell_quote(directory), _shell_quote(probe), real))
+        path = _locate(ctx, directory, probe, 1, generated, roots, lib_lines)
+        lib_lines.append("join libs " + path)
     import_lines = []
-    for directory, probe, depth, real in _import_dirs(ctx, binary):
-        import_lines.append("d=$(rloc {} {} {}{}); join pypath \"$d\"".format(_shell_quote(directory), _shell_quote(probe), depth, " real" if real else ""))
+    for directory, probe, depth in imports:
+        path = _locate(ctx, directory, probe, depth, generated, roots, import_lines)
+        import_lines.append("join pypath " + path)
 
     launcher = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.expand_template(
