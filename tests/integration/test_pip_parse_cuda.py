@@ -31,7 +31,6 @@ HERE = Path(__file__).resolve().parent
 PROGRAMS = [
     HERE / "cuda_runtime" / "check_libs.py",
     HERE / "cuda_runtime" / "import_torch.py",
-    HERE / "pip_parse_cuda" / "check_pip_libs.py",
     HERE / "cuda_runtime" / "check_cudart.py",
 ]
 
@@ -52,12 +51,12 @@ BUILD = """\
 load("@rules_python//python:defs.bzl", "py_test")
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
 
-LIBS = ["check_pip_libs.py", "check_libs.py"]
+LIBS = ["check_libs.py"]
 
 # The same program twice: plain rules_python on pip.parse's torch, and rules_torch's launcher.
-py_test(name = "plain_libs_test", size = "medium", srcs = LIBS, main = "check_pip_libs.py", deps = ["@pypi_cu130//torch"])
+py_test(name = "plain_libs_test", size = "medium", srcs = LIBS, main = "check_libs.py", deps = ["@pypi_cu130//torch"])
 
-torch_py_test(name = "libs_test", size = "medium", srcs = LIBS, main = "check_pip_libs.py", deps = ["@torch//:torch"])
+torch_py_test(name = "libs_test", size = "medium", srcs = LIBS, main = "check_libs.py", deps = ["@torch//:torch"])
 
 torch_py_test(name = "import_test", size = "medium", srcs = ["import_torch.py"], deps = ["@torch//:torch"])
 

@@ -3,17 +3,18 @@
 1. Libraries that torch, cuDNN and cuSPARSE open lazily by soname (cuDNN's sub-libraries,
    nvrtc's builtins, nvJitLink, cuSPARSELt, NCCL) load with ctypes.CDLL(soname), each in a
    fresh process so that nothing loaded earlier satisfies the lookup.
-2. Every *.so / *.so.N under site-packages resolves all its DT_NEEDED entries (ldd), the
+2. Every *.so / *.so.N under those directories resolves all its DT_NEEDED entries (ldd), the
    NVIDIA driver's own libraries excepted, and the host network stacks (RDMA, MPI, UCX, ...)
    that the optional cuFile RDMA and NVSHMEM transport plugins link (reported apart).
 
-Nothing here imports torch, so the result depends on the loader's search path alone. Prints
-one line per problem and a last line `RESULT <json>`; exit 0 when everything resolves.
+The directories are the site-packages on sys.path other than the interpreter's own: the
+spoke's one tree, or one per wheel repository under pip.parse. Nothing here imports torch, so
+the result depends on the loader's search path alone. Prints one line per problem and a last
+line `RESULT <json>`; exit 0 when everything resolves.
 """
 
 import concurrent.futures
 import glob
-import importlib.util
 import json
 import os
 import subprocess
@@ -44,8 +45,18 @@ LAZY = [
 OPEN = "import ctypes, sys; ctypes.CDLL(sys.argv[1])"
 
 
-def site_packages():
-    return os.path.dirname(os.path.dirname(importlib.util.find_spec("torch").origin))
+def roots():
+    """The site-packages directories of the wheel repositories (pip.parse: one per wheel)."""
+    found = []
+    interpreter = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix})
+    for entry in sys.path:
+        if os.path.realpath(entry).startswith(interpreter):
+            continue  # the interpreter's own site-packages (a plain py_test has it on sys.path)
+        if os.path.basename(entry.rstrip("/")) == "site-packages" and os.path.isdir(entry):
+            real = os.path.realpath(entry)
+            if real not in found:
+                found.append(real)
+    return found
 
 
 def is_elf(path):
@@ -81,9 +92,9 @@ def cdll(soname):
 
 
 def main():
-    root = site_packages()
+    dirs = roots()
     report = {
-        "site_packages": root,
+        "roots": dirs,
         "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
         "lazy": {},
         "lazy_failed": [],
@@ -94,29 +105,31 @@ def main():
     }
     sonames = []
     for pattern, _ in LAZY:
-        found = sorted({os.path.basename(p) for p in glob.glob(os.path.join(root, pattern))})
+        found = sorted({os.path.basename(p) for root in dirs for p in glob.glob(os.path.join(root, pattern))})
         if not found:
             report["patterns_unmatched"].append(pattern)
         sonames.extend(found)
+    libraries = sorted({(root, path) for root in dirs for path in shared_libraries(root)})
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         for soname, (ok, error) in zip(sonames, pool.map(cdll, sonames), strict=True):
             report["lazy"][soname] = ok
             if not ok:
                 report["lazy_failed"].append(soname)
                 print(f"CDLL({soname!r}) failed: {' '.join(error)}")
-        libraries = sorted(shared_libraries(root))
-        for path, (missing, optional) in zip(libraries, pool.map(unresolved, libraries), strict=True):
+        for (root, path), (missing, optional) in zip(libraries, pool.map(unresolved, [p for _, p in libraries]), strict=True):
+            name = os.path.relpath(path, root)
             if optional:
-                report["host_optional"][os.path.relpath(path, root)] = optional
+                report["host_optional"][name] = optional
             if missing:
-                report["ldd_failed"][os.path.relpath(path, root)] = missing
-                print(f"{os.path.relpath(path, root)}: not found: {', '.join(missing)}")
+                report["ldd_failed"][name] = missing
+                print(f"{name}: not found: {', '.join(missing)}")
     report["ldd_checked"] = len(libraries)
     for pattern in report["patterns_unmatched"]:
-        print(f"no library matches {pattern} under {root}")
+        print(f"no library matches {pattern} under any of {len(dirs)} site-packages directories")
     print(
-        f"{len(sonames)} sonames opened lazily, {len(report['lazy_failed'])} failed; "
-        f"{len(libraries)} libraries checked with ldd, {len(report['ldd_failed'])} with unresolved dependencies"
+        f"{len(dirs)} site-packages directories; {len(sonames)} sonames opened lazily, "
+        f"{len(report['lazy_failed'])} failed; {len(libraries)} libraries checked with ldd, "
+        f"{len(report['ldd_failed'])} with unresolved dependencies"
     )
     print("RESULT " + json.dumps(report, sort_keys=True))
     ok = sonames and libraries and not (report["lazy_failed"] or report["ldd_failed"] or report["patterns_unmatched"])
