@@ -62,6 +62,18 @@ bazel_in() { # bazel_in DIR ARGS...: run Bazel in a workspace, then stop its ser
   return "$rc"
 }
 
+disk_report() { # free space where Bazel keeps output bases and the repository cache
+  local dir=${TEST_TMPDIR:-$HOME/.cache}
+  mkdir -p "$dir" 2>/dev/null
+  local free_gb
+  free_gb=$(df -P -BG "$dir" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+  echo "disk: ${free_gb} GB free under $dir ($1)"
+  if [ "$1" = start ] && [ "${free_gb:-0}" -lt 20 ]; then
+    echo "warning: the tests need about 20 GB free (the real CUDA closure is fetched twice, one workspace at a time)"
+  fi
+}
+
+disk_report start
 step "provision Bazel (tools/bazel)" "$BAZEL" --version
 step "python test environment ($VENV)" setup_venv
 step "lint (buildifier, ruff)" lint
@@ -72,5 +84,6 @@ for example in "$ROOT"/examples/*/; do
   step "bazel test //... (examples/$(basename "$example"))" bazel_in "$example" test //...
 done
 
+disk_report end
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,8 +1,11 @@
 """Bazel workspaces that use rules_torch as a user would, driven from pytest.
 
 Each workspace lives under tests/integration/.workspaces/<name> (inside the repository, so
-the offline Bazel's chroot sees it and `local_path_override` reaches the repository root),
-keeps its output base between runs, and is shut down at the end of the session.
+the offline Bazel's chroot sees it and `local_path_override` reaches the repository root).
+Its Bazel server is shut down when the test module that made it ends. A workspace made with
+`heavy=True` (one that fetches the multi-GB CUDA closure) is expunged then as well, so one
+test run never holds more than one such output base on disk; set
+RULES_TORCH_KEEP_WORKSPACES=1 to keep them warm between local runs.
 """
 
 from __future__ import annotations
@@ -157,6 +160,26 @@ class Workspace:
     def shutdown(self) -> None:
         self.bazel("shutdown")
 
+    def release(self, expunge: bool) -> None:
+        """Stops the workspace's Bazel server; with `expunge`, deletes its output base too."""
+        if expunge and os.environ.get("RULES_TORCH_KEEP_WORKSPACES") != "1":
+            self.bazel("clean", "--expunge")
+        else:
+            self.shutdown()
+
+    def require_free_disk(self, gigabytes: float) -> None:
+        """Fails the test with a clear message, before any fetch, when the disk that holds
+        this workspace's output base has less than `gigabytes` free (instead of a fetch
+        dying half-way with ENOSPC)."""
+        base = self.output_base()
+        free = shutil.disk_usage(base if base.exists() else base.parent).free / 1e9
+        if free < gigabytes:
+            pytest.fail(
+                f"workspace {self.name} needs about {gigabytes:.0f} GB free for its output base "
+                f"({base}), and that disk has {free:.1f} GB free. Free some space (e.g. "
+                "`bazel clean --expunge` in unused workspaces) and run the tests again."
+            )
+
 
 # --- Real torch from the machine's indexes -------------------------------------------------
 #
@@ -273,20 +296,21 @@ def lock_real_torch(
     return target
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def workspace_factory():
-    """Makes Workspace objects and shuts their Bazel servers down at the end of the session.
+    """Makes Workspace objects (`make(name, heavy=False)`) and releases them when the test
+    module ends: Bazel servers stopped, heavy output bases expunged (see Workspace.release).
 
     A fixture here rather than in a conftest.py: python/tests has its own conftest module, and
     two modules named conftest cannot both be imported by name in one pytest run.
     """
     made = []
 
-    def make(name):
+    def make(name, heavy=False):
         ws = Workspace(name)
-        made.append(ws)
+        made.append((ws, heavy))
         return ws
 
     yield make
-    for ws in made:
-        ws.shutdown()
+    for ws, heavy in made:
+        ws.release(expunge=heavy)

@@ -148,7 +148,8 @@ def prepare_workspace(ws, index: str) -> None:
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
     index = require_real_cuda_torch()
-    ws = workspace_factory("cuda")
+    ws = workspace_factory("cuda", heavy=True)
+    ws.require_free_disk(10)
     try:
         prepare_workspace(ws, index)
     except RuntimeError as e:

@@ -38,7 +38,7 @@ assert float(torch.tensor([1.0, 2.0]).sum()) == 3.0
 
 @pytest.mark.real_torch
 def test_pure_deps_from_pip_parse(workspace_factory):
-    ws = workspace_factory("pip_deps")
+    ws = workspace_factory("pip_deps", heavy=True)
     lock = json.loads(LOCK.read_text())
     wheels = lock["cells"]["cpu_linux_x86_64_cp311"]["wheels"]
     pure = [w for w in wheels if w["name"] != "torch"]

@@ -125,7 +125,8 @@ def prepare_workspace(ws, torch_index: str) -> None:
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
     index = require_real_cuda_torch()
-    ws = workspace_factory("pip_parse_cuda")
+    ws = workspace_factory("pip_parse_cuda", heavy=True)
+    ws.require_free_disk(12)
     try:
         prepare_workspace(ws, index)
     except RuntimeError as e:
