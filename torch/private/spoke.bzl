@@ -40,7 +40,8 @@ def _download_error(rctx, wheel, source):
         ).format(filename = wheel["filename"], url = wheel["url"], source = source, want = wheel["sha256"], got = check.sha256)
     return (
         "rules_torch: cannot download {filename} from {url} (not found, or the host is unreachable). " +
-        "Check the URL and your network or --downloader_config mirrors; if the index moved, re-lock " +
+        "Check the URL and your network, or serve it from a mirror with a downloader config " +
+        "(--downloader_config; Bazel 7: --experimental_downloader_config); if the index moved, re-lock " +
         "{source} with the lock tool (bazel run @rules_torch//python:lock -- ... --index-url <new index>)."
     ).format(filename = wheel["filename"], url = wheel["url"], source = source)
 
