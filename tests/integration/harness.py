@@ -106,24 +106,27 @@ class Workspace:
             "version": wheel.version,
         }
 
-    def write_lock(self, cells: dict[tuple[str, str], list[dict]], path: str = "torch.lock.json", python: str = "3.11") -> None:
-        """Writes a schema-1 lock for {(variant, platform): [wheel entries]}."""
+    def write_lock(self, cells: dict[tuple[str, ...], list[dict]], path: str = "torch.lock.json", python: str = "3.11") -> None:
+        """Writes a schema-1 lock for {(variant, platform[, python]): [wheel entries]}."""
         lock_cells = {}
-        for (variant, platform), wheels in cells.items():
-            key = f"{variant}_{platform}_cp{python.replace('.', '')}"
-            lock_cells[key] = {"platform": platform, "python": python, "variant": variant, "wheels": sorted(wheels, key=lambda w: w["name"])}
+        pythons = set()
+        for cell, wheels in cells.items():
+            variant, platform, cell_python = (*cell, python)[:3]
+            pythons.add(cell_python)
+            key = f"{variant}_{platform}_cp{cell_python.replace('.', '')}"
+            lock_cells[key] = {"platform": platform, "python": cell_python, "variant": variant, "wheels": sorted(wheels, key=lambda w: w["name"])}
         lock = {
             "cells": lock_cells,
             "request": {
                 "extra_index_urls": ["https://pypi.org/simple"],
                 "find_links": [],
                 "index_url": "https://download.pytorch.org/whl/{variant}",
-                "platforms": sorted({p for _, p in cells}),
-                "pythons": [python],
+                "platforms": sorted({cell[1] for cell in cells}),
+                "pythons": sorted(pythons),
                 "torch": "2.5.1",
                 "torchaudio": None,
                 "torchvision": None,
-                "variants": sorted({v for v, _ in cells}),
+                "variants": sorted({cell[0] for cell in cells}),
             },
             "schema_version": 1,
         }

@@ -38,5 +38,36 @@ def _hub_build_file_test(ctx):
 
 hub_build_file_test = unittest.make(_hub_build_file_test)
 
+def _hub_other_pythons_test(ctx):
+    env = unittest.begin(ctx)
+    text = hub_build_file(
+        hub = "torch",
+        spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+        default_variant = "cpu",
+        packages = ["torch"],
+        unavailable_message = {"hub": "torch"},
+        other_pythons = {"3.10": {
+            "cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp310//:pkg",
+            "cu118|linux_x86_64": "@torch__cu118_linux_x86_64_cp310//:pkg",
+        }},
+    )
+    for fragment in [
+        'load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")',
+        # Per variant|platform, an alias selects on rules_python's version flag ...
+        'name = "_torch_is_cpu_linux_x86_64"',
+        "[(\"@rules_python//python/config_settings:is_python_\" + v, \"@torch__cpu_linux_x86_64_cp310//:pkg\") for v in TOOL_VERSIONS if v.startswith(\"3.10.\")]",
+        "[(\"//conditions:default\", \"@torch__cpu_linux_x86_64_cp311//:pkg\")]",
+        # ... with the default Python's cell (or the no-match target) otherwise,
+        "[(\"//conditions:default\", \":_unavailable\")]",
+        # and the hub's aliases point at those.
+        "\":_is_cpu_linux_x86_64\": \":_torch_is_cpu_linux_x86_64\"",
+        "\":_is_cu118_linux_x86_64\": \":_torch_is_cu118_linux_x86_64\"",
+        "\":_is_default_linux_x86_64\": \":_torch_is_cpu_linux_x86_64\"",
+    ]:
+        asserts.true(env, fragment in text, "missing {} in:\n{}".format(fragment, text))
+    return unittest.end(env)
+
+hub_other_pythons_test = unittest.make(_hub_other_pythons_test)
+
 def hub_test_suite(name):
-    unittest.suite(name, hub_build_file_test)
+    unittest.suite(name, hub_build_file_test, hub_other_pythons_test)

@@ -47,7 +47,10 @@ def _wheels_hub(mctx, module, tag):
     pythons = sorted({c["python"]: True for c in cells.values()}.keys())
     python = tag.python_version or (pythons[0] if len(pythons) == 1 else "")
     if not python:
-        fail("rules_torch: lock {} has cells for Python {}; set python_version on the torch.wheels tag of hub '{}' to pick one.".format(source, ", ".join(pythons), tag.hub))
+        fail((
+            "rules_torch: lock {} has cells for Python {}; set python_version on the torch.wheels tag of hub '{}' " +
+            "to the default one (the others are selected by --@rules_python//python/config_settings:python_version)."
+        ).format(source, ", ".join(pythons), tag.hub))
     error = stale_lock_error(
         lock,
         source,
@@ -82,11 +85,10 @@ def _wheels_hub(mctx, module, tag):
 
     prefix = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub)
     spokes = {}
+    other_pythons = {}
     present = {}
     for key in sorted(cells):
         cell = cells[key]
-        if cell["python"] != python:
-            continue
         wheels = []
         deps = []
         for wheel in cell["wheels"]:
@@ -102,14 +104,19 @@ def _wheels_hub(mctx, module, tag):
             compile_pyc = tag.compile_pyc,
             deps = deps,
             lock_source = source,
-            python = python,
+            python = cell["python"],
             wheels = json.encode(wheels),
         )
-        spokes["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
+        by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
+        by_python["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
 
     example_variant = default_variant or locked_variants[0]
     details = {
-        "cells": ["{} on {}".format(*k.split("|")) for k in sorted(spokes)],
+        "cells": ["{} on {}".format(*k.split("|")) for k in sorted(spokes)] + [
+            "{} on {} (Python {})".format(k.split("|")[0], k.split("|")[1], p)
+            for p in sorted(other_pythons)
+            for k in sorted(other_pythons[p])
+        ],
         "fix": "to build this combination, lock it:\n    " + relock_command(
             lock.get("request", {}),
             variants = ["{variant}"],
@@ -130,6 +137,7 @@ def _wheels_hub(mctx, module, tag):
             default_variant = default_variant,
             packages = [p for p in _PACKAGES if p in present],
             unavailable_message = details,
+            other_pythons = other_pythons,
         ),
     )
 
@@ -210,7 +218,7 @@ target platform. Each cell is a separate repository, fetched only when a build s
             doc = "Platforms this module builds for. When set, the lock must cover them (else: a stale-lock error with the re-lock command).",
         ),
         "python_version": attr.string(
-            doc = "The Python version (major.minor) to take from the lock. Default: the lock's only Python version.",
+            doc = "The default Python version (major.minor) among the lock's cells; required when the lock has several. The cells of the lock's other Python versions are selected when rules_python's `@rules_python//python/config_settings:python_version` flag names one of their full versions (its version transitions set it, or `--@rules_python//python/config_settings:python_version=3.10.9`). Default: the lock's only Python version.",
         ),
         "torch_version": attr.string(
             doc = "The torch version this module expects (e.g. `2.5.1`). When set, the lock must have been made for it.",

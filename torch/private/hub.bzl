@@ -1,8 +1,14 @@
-"""The hub repository: @<hub>//:torch and friends, selecting a spoke by variant and platform."""
+"""The hub repository: @<hub>//:torch and friends, selecting a spoke by variant, platform and
+Python version."""
 
 load(":lock.bzl", "PLATFORM_CONSTRAINTS")
 
 VARIANT_FLAG = "@rules_torch//torch:variant"
+
+# rules_python's Python version flag: one config_setting per full version it knows
+# (`is_python_3.10.9`), listed in TOOL_VERSIONS; set by its version transitions or on the command
+# line (--@rules_python//python/config_settings:python_version=3.10.9).
+PYTHON_SETTING = "@rules_python//python/config_settings:is_python_"
 
 def _setting_name(variant, platform):
     return "_is_{}{}".format(variant.replace(".", "_"), "_" + platform if platform else "")
@@ -16,7 +22,26 @@ def _config_setting(name, platform, variant):
     lines.extend([")", ""])
     return lines
 
-def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, runtime_targets = True):
+def _python_select(package, name, default_label, other_pythons, key):
+    """Renders an alias that picks one variant|platform's spoke by Python version.
+
+    The alias takes the spoke of the Python version that rules_python's flag names, else
+    `default_label` (the tag's default Python).
+    """
+    lines = ["alias(", "    name = {},".format(repr(name)), "    actual = select(dict("]
+    for python in sorted(other_pythons):
+        label = other_pythons[python].get(key)
+        if label:
+            lines.append("        [({} + v, {}) for v in TOOL_VERSIONS if v.startswith({})] +".format(
+                repr(PYTHON_SETTING),
+                repr(label.replace("{package}", package)),
+                repr(python + "."),
+            ))
+    lines.append("        [(\"//conditions:default\", {})],".format(repr(default_label.replace("{package}", package))))
+    lines.extend(["    )),", ")", ""])
+    return lines
+
+def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, runtime_targets = True, other_pythons = {}):
     """Renders the hub's BUILD file.
 
     Args:
@@ -28,6 +53,9 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
       packages: the package targets to generate (e.g. ["torch", "torchvision"]).
       unavailable_message: JSON-able dict describing what is locked, for the no-match target.
       runtime_targets: whether to add :doctor.
+      other_pythons: dict of Python version (major.minor) -> a dict like `spokes` for the
+        lock's cells of that Python; selected when rules_python's python_version flag names
+        one of its full versions, while `spokes` (the default Python) serve otherwise.
 
     Returns:
       The BUILD file's text.
@@ -40,17 +68,29 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
         'package(default_visibility = ["//visibility:public"])',
         "",
     ]
+    if other_pythons:
+        lines.insert(2, 'load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")')
+    keys = {k: True for k in spokes}
+    for cells in other_pythons.values():
+        keys.update({k: True for k in cells})
     choices = {}
-    for key in sorted(spokes):
+    per_python = []
+    for key in sorted(keys):
         variant, platform = key.split("|")
         name = _setting_name(variant, platform)
         lines.extend(_config_setting(name, platform, variant))
-        choices[":" + name] = spokes[key]
+        label = spokes.get(key, ":_unavailable")
+        if [True for cells in other_pythons.values() if key in cells]:
+            for package in packages:
+                per_python.extend(_python_select(package, "_{}{}".format(package, name), label, other_pythons, key))
+            label = ":_{package}" + name
+        choices[":" + name] = label
         if variant == default_variant:
             default_name = "_is_default" + ("_" + platform if platform else "")
             lines.extend(_config_setting(default_name, platform, ""))
-            choices[":" + default_name] = spokes[key]
+            choices[":" + default_name] = label
     choices["//conditions:default"] = ":_unavailable"
+    lines.extend(per_python)
     lines.append("torch_unavailable(")
     lines.append("    name = \"_unavailable\",")
     lines.append("    details = {},".format(repr(json.encode(unavailable_message))))
