@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: the runtime and the fetch of the real torch 2.14.1 CUDA 13 closure.
 
-    python3 benchmarks/runtime.py [--runs 5] [--skip-fetch] [--uv PATH] [--keep]
+    python3 benchmarks/runtime.py [--runs 5] [--skip-fetch | --fetch-only] [--uv PATH] [--keep]
 
 Uses the integration tests' workspace (tests/integration/.workspaces/cuda: the lock made by the
 lock tool from the configured indexes, see tests/integration/test_cuda_runtime.py) and prints:
@@ -16,7 +16,8 @@ lock tool from the configured indexes, see tests/integration/test_cuda_runtime.p
     every wheel a local file through --distdir) against `pip install --no-deps` and
     `uv pip install --no-deps` (fresh cache) of the same files into a fresh venv and against
     `unzip -q -o` of all of them into one directory (the floor); and a warm fetch (fresh
-    output base, repository cache filled).
+    output base, repository cache filled), also with --experimental_repository_cache_hardlinks
+    (Bazel links the cached wheels into the output base instead of copying them).
 
 Not a test: run it by hand on an otherwise idle machine. (d) needs ~25 GB of free disk for a
 while (each install is 5.3 GB; each is removed once timed unless --keep). uv comes from PATH,
@@ -129,11 +130,11 @@ class Bench:
 
     # (d) --------------------------------------------------------------------------------------
 
-    def spoke_fetch(self, name: str, repository_cache: Path, distdir: Path | None) -> float:
+    def spoke_fetch(self, name: str, repository_cache: Path, distdir: Path | None, extra: tuple[str, ...] = ()) -> float:
         """Time of `bazel fetch` of the CUDA spoke in a fresh output base (server start excluded)."""
         output_base = self.scratch / name
         bazel = [str(harness.BAZEL), f"--output_base={output_base}"]
-        flags = [f"--repository_cache={repository_cache}"]
+        flags = [f"--repository_cache={repository_cache}", *extra]
         if distdir:
             flags += [f"--distdir={distdir}", "--experimental_repository_disable_download"]
         try:
@@ -165,6 +166,8 @@ class Bench:
         repository_cache = self.scratch / "repository_cache"
         cold = self.spoke_fetch("ob_cold", repository_cache, self.files)
         warm = self.spoke_fetch("ob_warm", repository_cache, None)
+        hardlinks = ("--experimental_repository_cache_hardlinks",)
+        warm_links = self.spoke_fetch("ob_warm_links", repository_cache, None, hardlinks)
         remove(repository_cache)
 
         pip_venv = self.venv("venv-pip")
@@ -243,8 +246,9 @@ class Bench:
         )
         self.row("cold fetch+extract (fresh output base + repository cache, --distdir)", f"{cold:.1f} s")
         self.row("warm fetch (fresh output base, repository cache filled)", f"{warm:.1f} s")
+        self.row("  the same with --experimental_repository_cache_hardlinks", f"{warm_links:.1f} s")
         self.row("  the spoke's extractor alone, no Bazel (parallel inflate)", f"{extract:.1f} s")
-        self.row("  the same + .pyc compile (as the spoke does by default)", f"{extract_compile:.1f} s")
+        self.row("  the same + .pyc compile (as the spoke does by default; test suites not compiled)", f"{extract_compile:.1f} s")
         self.row("pip install --no-deps (fresh venv, compiles .pyc)", f"{pip:.1f} s", "", f"cold/pip {cold / pip:.2f}x")
         for label, seconds in results.items():
             self.row(
@@ -419,6 +423,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per median (default: 5)")
     parser.add_argument("--skip-fetch", action="store_true", help="skip (d), the fetch comparison")
+    parser.add_argument("--fetch-only", action="store_true", help="only (d), the fetch comparison")
     parser.add_argument("--uv", help="the uv binary (default: uv on PATH, else pip install uv into a scratch venv)")
     parser.add_argument(
         "--scratch", default=None, help="where to put venvs and output bases (default: the system's temp dir)"
@@ -429,7 +434,8 @@ def main() -> int:
     try:
         if not args.skip_fetch:
             bench.fetch()
-        bench.imports()
+        if not args.fetch_only:
+            bench.imports()
         bench.table()
     finally:
         bench.close()

@@ -4,8 +4,9 @@ passes everything through, imports are hermetic, the doctor reports.
 One workspace (.workspaces/cuda) and one output base for all these tests. The lock is made at
 setup with the project's lock tool from the indexes configured for tests (pip's configuration
 or RULES_TORCH_TEST_INDEXES) and cached in the workspace; the tests are skipped when no
-configured index has torch 2.14.1. There is no GPU here: the tests prove that every library
-loads, not that kernels run.
+configured index has torch 2.14.1. On a machine without a GPU the tests prove that every
+library loads; //:gpu_ops_test (tagged requires-gpu) runs GPU ops where a GPU is usable and
+prints a SKIPPED line elsewhere.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ torch_py_test(name = "cudart_test", size = "medium", srcs = ["check_cudart.py"],
 torch_py_test(name = "hermetic_test", srcs = ["check_hermetic.py"], args = {modules}, deps = TORCH)
 
 torch_py_binary(name = "passthrough", srcs = ["passthrough.py"], deps = TORCH)
+
+# GPU ops; passes with a SKIPPED line where no GPU is usable.
+torch_py_test(name = "gpu_ops_test", size = "medium", srcs = ["gpu_ops.py"], tags = ["requires-gpu"], deps = TORCH)
 
 # Only ever built with --nobuild_runfile_links: the launcher must find everything through
 # bazel-bin/passthrough_manifest.runfiles_manifest.
@@ -322,7 +326,27 @@ def test_foreign_cudart_does_not_shadow_direct(ws):
     assert bare["foreign"], bare
 
 
-# 4. the doctor ---------------------------------------------------------------------------------
+# 4. GPU ops -------------------------------------------------------------------------------------
+
+
+def _host_has_gpu() -> bool:
+    smi = shutil.which("nvidia-smi")
+    return smi is not None and subprocess.run([smi, "-L"], capture_output=True, check=False).returncode == 0
+
+
+def test_gpu_ops(ws):
+    """cuBLAS matmul, cuDNN conv2d, torch.compile (triton) and jiterator (nvrtc) on the GPU,
+    checked against the CPU; on a machine without a GPU the test target must skip cleanly."""
+    log = _bazel_test(ws, "//:gpu_ops_test")
+    if not _host_has_gpu():
+        assert "SKIPPED: no usable CUDA device" in log, log[-4000:]
+        return
+    result = _result(log)
+    for op in ("matmul", "cudnn_conv2d", "torch_compile_triton", "jiterator_nvrtc"):
+        assert result.get(op) == "ok", result
+
+
+# 5. the doctor ---------------------------------------------------------------------------------
 
 
 def test_doctor_reports_cuda_and_exits_0(ws):

@@ -15,9 +15,9 @@ Usage:
 import argparse
 import importlib.util
 import json
+import marshal
 import os
 import posixpath
-import py_compile
 import shutil
 import stat
 import sys
@@ -72,44 +72,68 @@ def _plan(wheels):
                 mode = (member.external_attr >> 16) & 0o777
                 # Later wheels win on a shared path, as with pip installing them in order.
                 # The weight balances the workers: bytes to inflate, plus compiling for sources.
-                weight = member.compress_size + (member.file_size * _COMPILE_WEIGHT if target.endswith(".py") else 0)
+                weight = member.compress_size + (member.file_size * _COMPILE_WEIGHT if _compiled(target) else 0)
                 files[target] = (index, member.filename, target, weight, mode)
     for _, _, target, _, _ in files.values():
         dirs.add(posixpath.dirname(target))
     return sorted(files.values()), sorted(d for d in dirs if d and d != ".")
 
 
-def _compile_file(path):
-    # Unchecked-hash pycs stay valid whatever the mtimes of the runfiles symlinks or sandbox
-    # copies are, so a sandboxed test never recompiles torch on import. A file that does not
-    # compile (e.g. a template or Python 2 leftover) simply gets no pyc, as with pip.
-    py_compile.compile(
-        path,
-        cfile=importlib.util.cache_from_source(path),
-        doraise=False,
-        quiet=2,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-    )
+def _compiled(target):
+    """Whether a source gets a pyc at fetch time: all but test suites (a package's tests/ or
+    test/ directory, torch/testing/_internal), which programs seldom import; a module without a
+    pyc still imports, compiled in memory when it is."""
+    parts = target.split("/")[:-1]
+    return target.endswith(".py") and "tests" not in parts and "test" not in parts and not target.startswith("torch/testing/_internal/")
+
+
+def _compile_source(source, path, made_dirs):
+    """Writes the pyc of `source` (the bytes just written to `path`).
+
+    Unchecked-hash pycs (PEP 552) stay valid whatever the mtimes of the runfiles symlinks or
+    sandbox copies are, so a sandboxed test never recompiles torch on import. The pyc is
+    written directly: the tree is not visible until the extraction has succeeded. A source
+    that does not compile (a template, a Python 2 leftover) gets no pyc, as with pip.
+    """
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return
+    cfile = importlib.util.cache_from_source(path)
+    directory = os.path.dirname(cfile)
+    if directory not in made_dirs:
+        os.makedirs(directory, exist_ok=True)
+        made_dirs.add(directory)
+    flags = 0b01  # hash-based, unchecked
+    with open(cfile, "wb") as out:
+        out.write(importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + importlib.util.source_hash(source))
+        marshal.dump(code, out)
 
 
 def _extract(wheels, dest, items, compile_py):
     """Writes the given files, byte-compiling sources when asked; runs in a worker process."""
     archives = {}
+    made_dirs = set()
     try:
         for index, member, target, _, mode in items:
             archive = archives.get(index)
             if archive is None:
                 archive = archives[index] = zipfile.ZipFile(wheels[index])
             path = os.path.join(dest, target)
+            source = None
             try:
                 with archive.open(member) as src, open(path, "wb") as out:
-                    shutil.copyfileobj(src, out, _BUFFER)
+                    if compile_py and _compiled(target):
+                        source = src.read()
+                        out.write(source)
+                    else:
+                        shutil.copyfileobj(src, out, _BUFFER)
             except Exception as e:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError, OSError: all mean a corrupt wheel
                 raise ExtractError(f"{os.path.basename(wheels[index])}: cannot extract '{member}': {e}") from e
             if mode & 0o111:
                 os.chmod(path, 0o755)
-            if compile_py and target.endswith(".py"):
-                _compile_file(path)
+            if source is not None:
+                _compile_source(source, path, made_dirs)
     finally:
         for archive in archives.values():
             archive.close()

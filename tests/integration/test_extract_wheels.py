@@ -1,0 +1,98 @@
+"""The spoke's extractor (torch/private/extract_wheels.py) without Bazel: pip's layout, the
+fetch-time pycs and what it refuses."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from harness import REPO, Wheel
+
+EXTRACTOR = REPO / "torch" / "private" / "extract_wheels.py"
+PYTHON = "{}.{}".format(*sys.version_info[:2])
+
+MODULE = b"# -*- coding: utf-8 -*-\nVALUE = '\xc3\xa9t\xc3\xa9'\n"
+
+
+def _wheel(tmp_path, *files):
+    wheel = Wheel("pkg", "1.0", "py3-none-any", files=tuple(files))
+    path = tmp_path / wheel.filename
+    path.write_bytes(wheel.build())
+    return path
+
+
+def _extract(tmp_path, *wheels, compile_py=True):
+    dest = tmp_path / "site-packages"
+    args = [sys.executable, str(EXTRACTOR), "--dest", str(dest), "--manifest", str(tmp_path / "cell.json")]
+    if compile_py:
+        args += ["--compile", PYTHON]
+    result = subprocess.run([*args, *map(str, wheels)], capture_output=True, text=True, check=False)
+    return dest, result
+
+
+def test_layout_and_pycs(tmp_path):
+    wheel = _wheel(
+        tmp_path,
+        ("pkg/__init__.py", MODULE, False),
+        ("pkg/tests/test_pkg.py", b"def test(): pass\n", False),
+        ("pkg/template.py", b"def broken(:\n", False),
+        ("pkg/lib/libfoo.so.1", b"\x7fELF", False),
+        ("pkg-1.0.data/scripts/tool", b"#!/bin/sh\n", True),
+        ("pkg-1.0.data/purelib/extra.py", b"X = 1\n", False),
+    )
+    dest, result = _extract(tmp_path, wheel)
+    assert result.returncode == 0, result.stderr
+    assert (dest / "pkg-1.0.dist-info" / "INSTALLER").read_text() == "rules_torch\n"
+    assert (dest / "extra.py").is_file(), "purelib goes to site-packages"
+    assert (tmp_path / "data" / "scripts" / "tool").stat().st_mode & 0o111, "scripts kept aside, executable"
+    manifest = json.loads((tmp_path / "cell.json").read_text())
+    assert manifest["compiled"] is True and manifest["lib_dirs"] == ["pkg/lib"], manifest
+
+    # A pyc for the module: unchecked-hash (PEP 552), for this interpreter, of these bytes.
+    pyc = importlib.util.cache_from_source(str(dest / "pkg" / "__init__.py"))
+    data = open(pyc, "rb").read()
+    assert data[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(data[4:8], "little") == 0b01
+    assert data[8:16] == importlib.util.source_hash(MODULE)
+    # None for test suites (seldom imported) nor for a source that does not compile.
+    assert not os.path.exists(importlib.util.cache_from_source(str(dest / "pkg" / "tests" / "test_pkg.py")))
+    assert not os.path.exists(importlib.util.cache_from_source(str(dest / "pkg" / "template.py")))
+
+    # Python uses the pyc as is: importing writes nothing, and the module's value is right.
+    before = os.stat(pyc).st_mtime_ns
+    code = "import pkg, sys; print(pkg.VALUE, pkg.__cached__)"
+    env = dict(os.environ, PYTHONPATH=str(dest))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == ["été", pyc], out
+    assert os.stat(pyc).st_mtime_ns == before
+
+
+def test_no_pycs_for_another_python(tmp_path):
+    wheel = _wheel(tmp_path, ("pkg/__init__.py", MODULE, False))
+    dest = tmp_path / "site-packages"
+    args = [sys.executable, str(EXTRACTOR), "--dest", str(dest), "--compile", "2.7", str(wheel)]
+    subprocess.run(args, check=True)
+    assert (dest / "pkg" / "__init__.py").is_file()
+    assert not (dest / "pkg" / "__pycache__").exists()
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [("../evil.py", "escapes the install directory"), ("/etc/evil.py", "is an absolute path")],
+)
+def test_refuses_paths_outside_the_tree(tmp_path, member, message):
+    wheel = _wheel(tmp_path, (member, b"X = 1\n", False))
+    _, result = _extract(tmp_path, wheel)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "evil.py").exists()
+
+
+def test_corrupt_wheel(tmp_path):
+    path = tmp_path / "pkg-1.0-py3-none-any.whl"
+    path.write_bytes(b"not a zip")
+    _, result = _extract(tmp_path, path)
+    assert result.returncode == 1
+    assert "pkg-1.0-py3-none-any.whl is not a valid wheel" in result.stderr, result.stderr
