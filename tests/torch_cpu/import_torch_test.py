@@ -27,6 +27,26 @@ class ImportTorchTest(unittest.TestCase):
         self.assertFalse(torch.cuda.is_available())
         self.assertIsNone(torch.version.cuda)
 
+    def test_imported_modules_have_fetch_time_pycs(self):
+        # The spoke byte-compiles at fetch time: nothing `import torch` loads from it is
+        # compiled again inside the sandbox (whose writes are thrown away after each run).
+        import torch
+
+        spoke = os.path.dirname(os.path.dirname(torch.__file__))
+        from_spoke = [m for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(spoke + os.sep)]
+        sources = [m for m in from_spoke if m.__file__.endswith(".py")]
+        self.assertGreater(len(sources), 500)
+        missing = [m.__name__ for m in sources if not (m.__cached__ and os.path.isfile(m.__cached__))]
+        self.assertEqual(missing, [])
+        # The spoke's pycs are unchecked-hash ones (PEP 552 flags 0b01); a pyc that Python wrote
+        # itself while importing (where the sandbox lets it write) would be timestamp-based.
+        not_ours = []
+        for m in sources:
+            with open(m.__cached__, "rb") as f:
+                if int.from_bytes(f.read(8)[4:8], "little") != 0b01:
+                    not_ours.append(m.__name__)
+        self.assertEqual(not_ours, [])
+
     def test_hermetic_sys_path(self):
         # -S -s: the interpreter's own site-packages is not importable, as in a venv.
         self.assertFalse(any(p.endswith("site-packages") and "runfiles" not in p and "external" not in p for p in sys.path), sys.path)

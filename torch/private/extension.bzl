@@ -196,7 +196,7 @@ target platform. Each cell is a separate repository, fetched only when a build s
     attrs = {
         "compile_pyc": attr.bool(
             default = True,
-            doc = "Byte-compile the installed tree at fetch time (when the python3 that fetches matches the lock's Python; unchecked-hash pycs; packages' test suites are left to compile on import), so imports inside sandboxed tests don't recompile torch. Default: True.",
+            doc = "Byte-compile the installed tree at fetch time (when the python3 that fetches matches the lock's Python; unchecked-hash pycs; packages' tests/ directories are left to compile on import), so imports inside sandboxed tests don't recompile torch. Default: True.",
         ),
         "default_variant": attr.string(
             default = "cpu",

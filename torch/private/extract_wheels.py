@@ -81,10 +81,11 @@ def _plan(wheels):
 
 def _compiled(target):
     """Whether a source gets a pyc at fetch time: all but test suites (a package's tests/ or
-    test/ directory, torch/testing/_internal), which programs seldom import; a module without a
-    pyc still imports, compiled in memory when it is."""
+    test/ directories), which programs do not import; a module without a pyc still imports,
+    compiled in memory when it is. (torch/testing/_internal is compiled: `import torch` imports
+    part of it.)"""
     parts = target.split("/")[:-1]
-    return target.endswith(".py") and "tests" not in parts and "test" not in parts and not target.startswith("torch/testing/_internal/")
+    return target.endswith(".py") and "tests" not in parts and "test" not in parts
 
 
 def _compile_source(source, path, made_dirs):
