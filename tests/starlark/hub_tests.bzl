@@ -53,9 +53,12 @@ def _hub_other_pythons_test(ctx):
     )
     for fragment in [
         'load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")',
-        # Per variant|platform, an alias selects on rules_python's version flag ...
+        # Settings of the hub's own on rules_python's version flag; per variant|platform, an
+        # alias selects on them ...
         'name = "_torch_is_cpu_linux_x86_64"',
-        "[(\"@rules_python//python/config_settings:is_python_\" + v, \"@torch__cpu_linux_x86_64_cp310//:pkg\") for v in TOOL_VERSIONS if v.startswith(\"3.10.\")]",
+        "flag_values = {\"@rules_python//python/config_settings:python_version\": v},",
+        "for v in [\"3.10\"] + [v for v in TOOL_VERSIONS if v.startswith(\"3.10.\")]",
+        "[(\":_python_\" + v, \"@torch__cpu_linux_x86_64_cp310//:pkg\") for v in [\"3.10\"] + [v for v in TOOL_VERSIONS if v.startswith(\"3.10.\")]]",
         "[(\"//conditions:default\", \"@torch__cpu_linux_x86_64_cp311//:pkg\")]",
         # ... with the default Python's cell (or the no-match target) otherwise,
         "[(\"//conditions:default\", \":_unavailable\")]",

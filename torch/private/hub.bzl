@@ -5,10 +5,17 @@ load(":lock.bzl", "PLATFORM_CONSTRAINTS")
 
 VARIANT_FLAG = "@rules_torch//torch:variant"
 
-# rules_python's Python version flag: one config_setting per full version it knows
-# (`is_python_3.10.9`), listed in TOOL_VERSIONS; set by its version transitions or on the command
-# line (--@rules_python//python/config_settings:python_version=3.10.9).
-PYTHON_SETTING = "@rules_python//python/config_settings:is_python_"
+# rules_python's Python version flag, set by its version transitions or on the command line
+# (--@rules_python//python/config_settings:python_version=3.10.9). The hub matches it with
+# config_settings of its own, one per value meaning a locked Python: the minor version ("3.10",
+# what newer rules_python accepts) and each full version rules_python knows (its TOOL_VERSIONS;
+# the only values rules_python 0.2x accepts). rules_python's own is_python_* settings exist only
+# for the versions a module registers, so the hub cannot name them.
+PYTHON_FLAG = "@rules_python//python/config_settings:python_version"
+
+def _python_values(python):
+    """A Starlark expression: the flag values that mean Python `python` (major.minor)."""
+    return "[{}] + [v for v in TOOL_VERSIONS if v.startswith({})]".format(repr(python), repr(python + "."))
 
 def _setting_name(variant, platform):
     return "_is_{}{}".format(variant.replace(".", "_"), "_" + platform if platform else "")
@@ -22,6 +29,19 @@ def _config_setting(name, platform, variant):
     lines.extend([")", ""])
     return lines
 
+def _python_settings(pythons):
+    """Renders the config_settings `_python_<value>` for the flag values of `pythons`."""
+    return [
+        "[",
+        "    config_setting(",
+        "        name = \"_python_\" + v,",
+        "        flag_values = {{{}: v}},".format(repr(PYTHON_FLAG)),
+        "    )",
+        "    for v in {}".format(" + ".join([_python_values(p) for p in sorted(pythons)])),
+        "]",
+        "",
+    ]
+
 def _python_select(package, name, default_label, other_pythons, key):
     """Renders an alias that picks one variant|platform's spoke by Python version.
 
@@ -32,10 +52,9 @@ def _python_select(package, name, default_label, other_pythons, key):
     for python in sorted(other_pythons):
         label = other_pythons[python].get(key)
         if label:
-            lines.append("        [({} + v, {}) for v in TOOL_VERSIONS if v.startswith({})] +".format(
-                repr(PYTHON_SETTING),
+            lines.append("        [(\":_python_\" + v, {}) for v in {}] +".format(
                 repr(label.replace("{package}", package)),
-                repr(python + "."),
+                _python_values(python),
             ))
     lines.append("        [(\"//conditions:default\", {})],".format(repr(default_label.replace("{package}", package))))
     lines.extend(["    )),", ")", ""])
@@ -90,6 +109,8 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
             lines.extend(_config_setting(default_name, platform, ""))
             choices[":" + default_name] = label
     choices["//conditions:default"] = ":_unavailable"
+    if other_pythons:
+        lines.extend(_python_settings(other_pythons.keys()))
     lines.extend(per_python)
     lines.append("torch_unavailable(")
     lines.append("    name = \"_unavailable\",")
