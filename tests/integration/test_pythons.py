@@ -16,7 +16,7 @@ TAG = 'torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant 
 def ws(workspace_factory):
     ws = workspace_factory("pythons")
     ws.write("BUILD.bazel", "")
-    cells = [("cpu", "linux_x86_64", "3.11"), ("cpu", "linux_x86_64", "3.10"), ("cu118", "linux_x86_64", "3.10")]
+    cells = [("cpu", "linux_x86_64", "3.11"), ("cpu", "linux_x86_64", "3.10"), ("cu118", "linux_x86_64", "3.10"), ("cu121", "linux_x86_64", "3.11")]
     ws.write_lock({cell: [ws.add_wheel(w) for w in fake_torch(cell[0], cell[1], python=cell[2])] for cell in cells})
     ws.write_module(TAG.format(extra=', python_version = "3.11"'))
     return ws
@@ -44,6 +44,14 @@ def test_variant_locked_only_for_another_python(ws):
     assert result.returncode != 0, result.stdout[-4000:]
     assert "has no torch for variant 'cu118'" in result.stdout, result.stdout[-4000:]
     assert "cu118 on linux_x86_64 (Python 3.10)" in result.stdout, result.stdout[-4000:]
+
+
+def test_python_locked_but_not_for_this_variant(ws):
+    # cu121 is locked for 3.11 only: asking for it with 3.10 must not hand out 3.11 wheels.
+    assert _spoke(ws, "--config=cuda121") == "cu121_linux_x86_64_cp311"
+    result = ws.bazel("cquery", "deps(@torch//:torch)", "--config=cuda121", f"{PYTHON_FLAG}={PY310}")
+    assert result.returncode != 0, result.stdout[-4000:]
+    assert "has no torch for variant 'cu121' (from --@rules_torch//torch:variant) on linux_x86_64 for Python 3.10" in result.stdout, result.stdout[-4000:]
 
 
 def test_several_pythons_need_a_default(ws):

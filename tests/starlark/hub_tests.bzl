@@ -42,7 +42,10 @@ def _hub_other_pythons_test(ctx):
     env = unittest.begin(ctx)
     text = hub_build_file(
         hub = "torch",
-        spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+        spokes = {
+            "cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg",
+            "cpu|macos_arm64": "@torch__cpu_macos_arm64_cp311//:pkg",
+        },
         default_variant = "cpu",
         packages = ["torch"],
         unavailable_message = {"hub": "torch"},
@@ -62,6 +65,10 @@ def _hub_other_pythons_test(ctx):
         "[(\"//conditions:default\", \"@torch__cpu_linux_x86_64_cp311//:pkg\")]",
         # ... with the default Python's cell (or the no-match target) otherwise,
         "[(\"//conditions:default\", \":_unavailable\")]",
+        # A Python locked for other cells but not this one is an error, not the default's wheels.
+        "[(\":_python_\" + v, \":_unavailable_python_3.10\")",
+        'name = "_unavailable_python_3.10"',
+        'python = "3.10"',
         # and the hub's aliases point at those.
         "\":_is_cpu_linux_x86_64\": \":_torch_is_cpu_linux_x86_64\"",
         "\":_is_cu118_linux_x86_64\": \":_torch_is_cu118_linux_x86_64\"",

@@ -218,7 +218,7 @@ target platform. Each cell is a separate repository, fetched only when a build s
             doc = "Platforms this module builds for. When set, the lock must cover them (else: a stale-lock error with the re-lock command).",
         ),
         "python_version": attr.string(
-            doc = "The default Python version (major.minor) among the lock's cells; required when the lock has several. The cells of the lock's other Python versions are selected when rules_python's `@rules_python//python/config_settings:python_version` flag names one of their full versions (its version transitions set it, or `--@rules_python//python/config_settings:python_version=3.10.9`). Default: the lock's only Python version.",
+            doc = "The default Python version (major.minor) among the lock's cells; required when the lock has several. The cells of the lock's other Python versions are selected when rules_python's `@rules_python//python/config_settings:python_version` flag names their version (its version transitions set it, or `--@rules_python//python/config_settings:python_version=3.10.9`; a minor version such as `3.10` where rules_python accepts one). A locked Python without a cell for the selected variant and platform is an error, not a fallback to the default Python. Default: the lock's only Python version.",
         ),
         "torch_version": attr.string(
             doc = "The torch version this module expects (e.g. `2.5.1`). When set, the lock must have been made for it.",

@@ -50,12 +50,11 @@ def _python_select(package, name, default_label, other_pythons, key):
     """
     lines = ["alias(", "    name = {},".format(repr(name)), "    actual = select(dict("]
     for python in sorted(other_pythons):
-        label = other_pythons[python].get(key)
-        if label:
-            lines.append("        [(\":_python_\" + v, {}) for v in {}] +".format(
-                repr(label.replace("{package}", package)),
-                _python_values(python),
-            ))
+        label = other_pythons[python].get(key, ":_unavailable_python_" + python)
+        lines.append("        [(\":_python_\" + v, {}) for v in {}] +".format(
+            repr(label.replace("{package}", package)),
+            _python_values(python),
+        ))
     lines.append("        [(\"//conditions:default\", {})],".format(repr(default_label.replace("{package}", package))))
     lines.extend(["    )),", ")", ""])
     return lines
@@ -74,7 +73,8 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
       runtime_targets: whether to add :doctor.
       other_pythons: dict of Python version (major.minor) -> a dict like `spokes` for the
         lock's cells of that Python; selected when rules_python's python_version flag names
-        one of its full versions, while `spokes` (the default Python) serve otherwise.
+        that version (`3.10` or a full `3.10.9`), while `spokes` (the default Python) serve
+        otherwise.
 
     Returns:
       The BUILD file's text.
@@ -99,7 +99,9 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
         name = _setting_name(variant, platform)
         lines.extend(_config_setting(name, platform, variant))
         label = spokes.get(key, ":_unavailable")
-        if [True for cells in other_pythons.values() if key in cells]:
+        if other_pythons:
+            # Every cell selects on the Python version: a Python that is locked, but not for
+            # this variant and platform, must not fall back to the default Python's wheels.
             for package in packages:
                 per_python.extend(_python_select(package, "_{}{}".format(package, name), label, other_pythons, key))
             label = ":_{package}" + name
@@ -112,11 +114,14 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
     if other_pythons:
         lines.extend(_python_settings(other_pythons.keys()))
     lines.extend(per_python)
-    lines.append("torch_unavailable(")
-    lines.append("    name = \"_unavailable\",")
-    lines.append("    details = {},".format(repr(json.encode(unavailable_message))))
-    lines.append(")")
-    lines.append("")
+    for python in [""] + sorted(other_pythons):
+        lines.append("torch_unavailable(")
+        lines.append("    name = {},".format(repr("_unavailable_python_" + python if python else "_unavailable")))
+        lines.append("    details = {},".format(repr(json.encode(unavailable_message))))
+        if python:
+            lines.append("    python = {},".format(repr(python)))
+        lines.append(")")
+        lines.append("")
     for package in packages:
         lines.append("alias(")
         lines.append("    name = {},".format(repr(package)))

@@ -30,7 +30,7 @@ def _unavailable_impl(ctx):
     else:
         how = "--@rules_torch//torch:variant"
     fail((
-        "rules_torch: @{hub} has no torch for variant '{variant}' (from {how}) on {platform}.\n" +
+        "rules_torch: @{hub} has no torch for variant '{variant}' (from {how}) on {platform}{python}.\n" +
         "  available in {lock}: {cells}\n" +
         "  {fix}\n" +
         "  or pick a locked variant, e.g. --config={example} (--@rules_torch//torch:variant={example_variant})"
@@ -39,6 +39,7 @@ def _unavailable_impl(ctx):
         variant = variant,
         how = how,
         platform = platform,
+        python = " for Python {} (from @rules_python//python/config_settings:python_version)".format(ctx.attr.python) if ctx.attr.python else "",
         lock = details["lock"],
         cells = ", ".join(details["cells"]),
         fix = details["fix"].replace("{variant}", variant).replace("{platform}", platform),
@@ -51,6 +52,7 @@ torch_unavailable = rule(
     doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches.",
     attrs = {
         "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, fix, default_variant, example_config, example_variant."),
+        "python": attr.string(doc = "The Python version asked for, when it is not the hub's default one."),
         "_cpu_aarch64": attr.label(default = _CPU["aarch64"]),
         "_cpu_x86_64": attr.label(default = _CPU["x86_64"]),
         "_os_linux": attr.label(default = _OS["linux"]),
