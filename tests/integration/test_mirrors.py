@@ -53,6 +53,7 @@ def mirror(workspace_factory):
     ws.bazel("clean", "--expunge")
     yield ws, handler.func.requests
     server.shutdown()
+    server.server_close()
 
 
 def test_blocked_host_gives_download_error(mirror):
