@@ -63,7 +63,7 @@ bazel_in() { # bazel_in DIR ARGS...: run Bazel in a workspace, then stop its ser
 }
 
 disk_report() { # free space where Bazel keeps output bases and the repository cache
-  local dir=$HOME/.cache
+  local dir=${HOME:-$ROOT}/.cache
   mkdir -p "$dir" 2>/dev/null
   local free_gb
   free_gb=$(df -P -BG "$dir" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
