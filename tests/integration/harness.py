@@ -257,6 +257,36 @@ def require_real_cuda_torch() -> str:
     return index
 
 
+def build_fake_cudart(root: Path) -> Path:
+    """<root>/fake_cuda: another libcudart.so.13 (a tiny library that exports nothing), for the
+    tests that put it first on LD_LIBRARY_PATH and check it does not shadow the wheel's."""
+    out = root / "fake_cuda"
+    if not (out / "libcudart.so.13").is_file():
+        out.mkdir(exist_ok=True)
+        (out / "empty.c").write_text("")
+        subprocess.run(
+            ["gcc", "-shared", "-fPIC", "-Wl,-soname,libcudart.so.13", "-o", str(out / "libcudart.so.13"), str(out / "empty.c")],
+            check=True,
+        )
+    return out
+
+
+def real_cuda_workspace(make, name: str, free_gb: float, prepare, targets: list[str], timeout: int) -> Workspace:
+    """The module fixture of a test file on the real CUDA closure: skips without its index,
+    makes the (heavy) workspace `name` with `make` (the workspace_factory), checks the disk,
+    runs `prepare(ws, index)` and builds `targets` (the first build fetches the closure)."""
+    index = require_real_cuda_torch()
+    ws = make(name, heavy=True)
+    ws.require_free_disk(free_gb)
+    try:
+        prepare(ws, index)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    result = ws.bazel("build", *targets, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return ws
+
+
 def lock_real_torch(
     ws: Workspace,
     torch: str,

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REAL_TORCH, index_with_wheel, lock_real_torch, require_real_cuda_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REAL_TORCH, build_fake_cudart, index_with_wheel, lock_real_torch, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -113,27 +113,6 @@ def _build_broken_library(root: Path) -> None:
     shutil.rmtree(scratch)
 
 
-def _build_fake_cudart(root: Path) -> Path:
-    """A directory holding another libcudart.so.13 (a tiny library that exports nothing)."""
-    out = root / "fake_cuda"
-    if not (out / "libcudart.so.13").is_file():
-        out.mkdir(exist_ok=True)
-        (out / "empty.c").write_text("")
-        subprocess.run(
-            [
-                "gcc",
-                "-shared",
-                "-fPIC",
-                "-Wl,-soname,libcudart.so.13",
-                "-o",
-                str(out / "libcudart.so.13"),
-                str(out / "empty.c"),
-            ],
-            check=True,
-        )
-    return out
-
-
 def prepare_workspace(ws, index: str) -> None:
     """Writes the lock (cached), MODULE, BUILD, programs and stand-in libraries into `ws`.
 
@@ -145,23 +124,14 @@ def prepare_workspace(ws, index: str) -> None:
     for program in PROGRAMS.glob("*.py"):
         ws.write(program.name, program.read_text())
     _build_broken_library(ws.root)
-    _build_fake_cudart(ws.root)
+    build_fake_cudart(ws.root)
 
 
 
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
-    index = require_real_cuda_torch()
-    ws = workspace_factory("cuda", heavy=True)
-    ws.require_free_disk(10)
-    try:
-        prepare_workspace(ws, index)
-    except RuntimeError as e:
-        pytest.fail(str(e))
     # Everything run directly below, built once (the first time this fetches the CUDA spoke).
-    result = ws.bazel("build", *DIRECT_TARGETS, timeout=1800)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return ws
+    return real_cuda_workspace(workspace_factory, "cuda", 10, prepare_workspace, DIRECT_TARGETS, timeout=1800)
 
 
 DIRECT_TARGETS = [

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import PYPI, REAL_TORCH, REPO, configured_indexes, index_with_wheel, require_real_cuda_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import PYPI, REAL_TORCH, REPO, build_fake_cudart, configured_indexes, index_with_wheel, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -99,19 +99,6 @@ def write_requirements(ws, torch_index: str) -> Path:
     return target
 
 
-def _build_fake_cudart(root: Path) -> Path:
-    """A directory holding another libcudart.so.13 (a tiny library that exports nothing)."""
-    out = root / "fake_cuda"
-    if not (out / "libcudart.so.13").is_file():
-        out.mkdir(exist_ok=True)
-        (out / "empty.c").write_text("")
-        subprocess.run(
-            ["gcc", "-shared", "-fPIC", "-Wl,-soname,libcudart.so.13", "-o", str(out / "libcudart.so.13"), str(out / "empty.c")],
-            check=True,
-        )
-    return out
-
-
 def prepare_workspace(ws, torch_index: str) -> None:
     """Requirements (cached), MODULE, BUILD and programs; also used by benchmarks/modes.py."""
     write_requirements(ws, torch_index)
@@ -122,20 +109,15 @@ def prepare_workspace(ws, torch_index: str) -> None:
 
 
 
+def _prepare_with_fake_cudart(ws, index: str) -> None:
+    prepare_workspace(ws, index)
+    build_fake_cudart(ws.root)
+
+
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
-    index = require_real_cuda_torch()
-    ws = workspace_factory("pip_parse_cuda", heavy=True)
-    ws.require_free_disk(12)
-    try:
-        prepare_workspace(ws, index)
-    except RuntimeError as e:
-        pytest.fail(str(e))
-    _build_fake_cudart(ws.root)
     # pip.parse fetches the closure here, the first time.
-    result = ws.bazel("build", "//...", timeout=2400)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return ws
+    return real_cuda_workspace(workspace_factory, "pip_parse_cuda", 12, _prepare_with_fake_cudart, ["//..."], timeout=2400)
 
 
 def _result(output: str) -> dict:
