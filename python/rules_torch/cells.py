@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 
 from packaging import tags
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from rules_torch.errors import UsageError
@@ -186,6 +188,32 @@ def parse_release(option: str, text: str) -> str:
             f"and select the build with --variants {version.local}"
         )
     return text
+
+
+_TOP_LEVEL = ("torch", "torchvision", "torchaudio")
+
+
+def parse_with(texts: list[str]) -> list[str]:
+    """--with requirements: valid PEP 508, no URL, not torch itself, each project once."""
+    seen: dict[str, str] = {}
+    for text in texts:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            raise UsageError(
+                f"--with {text!r} is not a requirement ({error}); expected e.g. numpy or 'numpy<3'"
+            ) from None
+        name = canonicalize_name(requirement.name)
+        if requirement.url:
+            raise UsageError(
+                f"--with {text!r} names a URL; the lock pins wheels from the indexes, give a name and version"
+            )
+        if name in _TOP_LEVEL:
+            raise UsageError(f"--with {text!r}: lock {name} with --{name} VERSION instead")
+        if name in seen:
+            raise UsageError(f"--with {text!r}: {name} is already requested ({seen[name]!r})")
+        seen[name] = text
+    return list(texts)
 
 
 def variant_of(version: str) -> str | None:

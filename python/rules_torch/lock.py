@@ -24,6 +24,7 @@ from rules_torch.cells import (
     parse_pythons,
     parse_release,
     parse_variants,
+    parse_with,
 )
 from rules_torch.errors import LockError, MissingCellError, UsageError
 from rules_torch.hashing import HashCache, default_cache_dir
@@ -90,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what.add_argument("--torchvision", metavar="VERSION", help="also lock this torchvision version")
     what.add_argument("--torchaudio", metavar="VERSION", help="also lock this torchaudio version")
+    what.add_argument(
+        "--with",
+        dest="with_requirements",
+        action="append",
+        default=[],
+        metavar="REQUIREMENT",
+        help="also lock this requirement into every cell, e.g. numpy (torch warns at import without it) "
+        "or 'numpy<3'; repeatable",
+    )
     what.add_argument(
         "--variants",
         default="cpu",
@@ -215,6 +225,7 @@ def build_request(args: argparse.Namespace) -> Request:
         index_url=args.index_url,
         extra_index_urls=[url for url in extra if url],
         find_links=list(args.find_links),
+        with_requirements=parse_with(args.with_requirements),
     )
 
 

@@ -33,11 +33,16 @@ _REQUEST_FIELDS = {
     "index_url": "string",
     "extra_index_urls": "list of strings",
     "find_links": "list of strings",
+    "with": "list of strings",
 }
 _WHEEL_FIELDS = ("name", "version", "filename", "url", "sha256", "extras")
 _REGENERATE = (
     "re-create the lock with the lock tool (python3 -m rules_torch.lock ... --output FILE) instead of editing it"
 )
+
+
+# Added after schema 1 was published; absent means empty.
+_OPTIONAL_REQUEST_FIELDS = {"with"}
 
 
 class LockSchemaError(LockError):
@@ -112,6 +117,8 @@ def _request_problems(request: object) -> list[str]:
     problems = [f"request: unknown field '{key}'" for key in sorted(set(request) - set(_REQUEST_FIELDS))]
     for field, expected in _REQUEST_FIELDS.items():
         if field not in request:
+            if field in _OPTIONAL_REQUEST_FIELDS:
+                continue
             problems.append(f"request.{field} is missing ({expected})")
             continue
         value = request[field]

@@ -72,6 +72,8 @@ def lock_command(request: Request, output: str, output_args: list[str]) -> str:
         args += ["--torchvision", request.torchvision]
     if request.torchaudio:
         args += ["--torchaudio", request.torchaudio]
+    for requirement in request.with_requirements:
+        args += ["--with", requirement]
     args += ["--variants", ",".join(sorted(request.variants, key=natural_key))]
     args += ["--platforms", ",".join(sorted(request.platforms))]
     args += ["--python", ",".join(sorted(request.pythons, key=python_tuple))]

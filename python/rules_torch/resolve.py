@@ -41,14 +41,26 @@ class Request:
     index_url: str
     extra_index_urls: list[str]
     find_links: list[str]
+    # --with: more top-level requirements locked into every cell (e.g. numpy, which torch
+    # uses when present); recorded as the lock's "with" field.
+    with_requirements: list[str] = dataclasses.field(default_factory=list)
 
     def pins(self) -> dict[str, str]:
         """Top-level project -> requested version, for the projects requested."""
         versions = {"torch": self.torch, "torchvision": self.torchvision, "torchaudio": self.torchaudio}
         return {name: version for name, version in versions.items() if version}
 
+    def roots(self) -> list[str]:
+        """The canonical names of every top-level requirement: the pins and --with's."""
+        return [*self.pins(), *(canonicalize_name(Requirement(r).name) for r in self.with_requirements)]
+
     def as_json(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        # Absent rather than empty: locks written without --with stay byte-identical.
+        data.pop("with_requirements")
+        if self.with_requirements:
+            data["with"] = list(self.with_requirements)
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +158,7 @@ def resolve_cell(
             "--timeout",
             str(pip.timeout),
             *(f"{name}=={version}" for name, version in request.pins().items()),
+            *request.with_requirements,
         ]
         if pip.verbose:
             print(f"{cell.key}: {' '.join(command)}", file=sys.stderr)
@@ -177,7 +190,7 @@ def closure_from_report(cell: Cell, request: Request, report: dict, proxy: First
     parents: dict[str, set[str]] = {name: set() for name in items}
     for name, item in items.items():
         extras[name].update(canonicalize_name(e) for e in item.get("requested_extras") or ())
-    reachable = [name for name in request.pins() if name in items]
+    reachable = [name for name in request.roots() if name in items]
     seen = set(reachable)
     changed = True
     while changed:  # extras can enable requirements that add extras elsewhere: iterate to a fixed point

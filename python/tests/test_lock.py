@@ -505,3 +505,48 @@ def test_missing_extra_index_directory_is_an_error(run_lock, tmp_path: Path) -> 
     run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--extra-index-url", (tmp_path / "nowhere").as_uri())
     assert run.code == 1
     assert f"cannot read {(tmp_path / 'nowhere').as_uri()}: no such directory" in run.stderr
+
+
+def test_with_locks_more_requirements_into_every_cell(run_lock, tmp_path: Path) -> None:
+    run = run_lock(
+        "--torch", "2.5.1", "--with", "numpy<3", "--variants", "cpu,cu121",
+        "--platforms", "linux_x86_64", "--python", "3.11",
+        "--requirements-dir", str(tmp_path / "requirements"),
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    for key in ("cpu_linux_x86_64_cp311", "cu121_linux_x86_64_cp311"):
+        assert run.cell(key)["numpy"]["version"] == "2.1.2"
+    assert run.lock()["request"]["with"] == ["numpy<3"]
+    load_lock(run.output)
+    requirements = (tmp_path / "requirements" / "requirements_cpu_linux_x86_64_cp311.txt").read_text()
+    assert "numpy==2.1.2" in requirements
+    assert "--with 'numpy<3'" in requirements  # the re-lock command in its header
+
+
+def test_without_with_the_lock_has_no_with_field(run_lock) -> None:
+    run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11")
+    assert run.code == 0, run.stderr
+    assert "with" not in run.lock()["request"]
+    assert "numpy" not in run.cell("cpu_linux_x86_64_cp311")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("numpy>>2", "--with 'numpy>>2' is not a requirement"),
+        ("torch", "--with 'torch': lock torch with --torch VERSION instead"),
+        ("numpy @ https://example.com/numpy.whl", "names a URL"),
+    ],
+)
+def test_bad_with_exits_2(tmp_path: Path, value: str, message: str) -> None:
+    result = run_cli("--torch", "2.5.1", "--with", value, "--output", str(tmp_path / "lock.json"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "lock.json").exists()
+
+
+def test_with_the_same_project_twice_exits_2(tmp_path: Path) -> None:
+    result = run_cli("--torch", "2.5.1", "--with", "numpy", "--with", "NumPy<3", "--output", str(tmp_path / "l.json"))
+    assert result.returncode == 2
+    assert "--with 'NumPy<3': numpy is already requested ('numpy')" in result.stderr

@@ -114,6 +114,11 @@ def _relock_command_test(ctx):
             output = "third_party/torch.lock.json",
         ),
     )
+    asserts.equals(
+        env,
+        "bazel run @rules_torch//python:lock -- --torch 2.5.1 --with numpy --with 'numpy-quaternion<3' --variants cpu --platforms <linux_x86_64,...> --python <3.11,...> --output <lock file>",
+        relock_command({"torch": "2.5.1", "variants": ["cpu"], "with": ["numpy", "numpy-quaternion<3"]}),
+    )
     return unittest.end(env)
 
 def _runtime_wheel_test(ctx):

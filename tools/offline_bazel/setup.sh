@@ -36,13 +36,17 @@ in_chroot() {
 # Copy ./chroot/ (bazelrc, pip.conf, stub modules) into the chroot, touching only changed files.
 # Also drop Debian's `build --sandbox_debug` (it keeps every action's sandbox on disk); it comes
 # after our /etc/bazel.bazelrc import, so a `build --nosandbox_debug` there could not undo it.
+# Its `build --host_javabase=@local_jdk//:jdk` prints a deprecation warning in every command:
+# the same setting under its current name.
 configure() {
   local f n=0
   while IFS= read -r -d '' f; do
     cmp -s "$HERE/chroot/$f" "$ROOT/$f" || { install -D -m 0644 "$HERE/chroot/$f" "$ROOT/$f"; n=$((n + 1)); }
   done < <(cd "$HERE/chroot" && find . -type f -print0)
   [ "$n" = 0 ] || log "installed $n changed file(s) from $HERE/chroot/"
-  sed -i 's|^build --sandbox_debug$|# & (disabled by the provisioning script)|' "$ROOT/etc/bazel/bazelrc"
+  sed -i -e 's|^build --sandbox_debug$|# & (disabled by the provisioning script)|' \
+    -e 's|^build --host_javabase=@local_jdk//:jdk$|build --tool_java_runtime_version=local_jdk # was --host_javabase (deprecated)|' \
+    "$ROOT/etc/bazel/bazelrc"
   local_wheels
   # The host's python3 (the wrapper bind-mounts its installation at the same path) comes first
   # on the chroot's PATH, so Bazel's autodetecting Python toolchain runs it and workspaces

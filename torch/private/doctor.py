@@ -5,10 +5,12 @@ LD_LIBRARY_PATH with where each of its dependencies resolved, the NVIDIA driver 
 whether a GPU is usable. Exits 1 when a library has a dependency that cannot be resolved.
 """
 
+import importlib.util
 import os
 import platform
 import subprocess
 import sys
+import warnings
 
 # Provided by the NVIDIA driver, never by a wheel: absent on machines without a GPU.
 DRIVER_LIBRARIES = ("libcuda.so", "libnvidia-ml.so", "libnvcuvid.so", "libnvidia-", "libdxcore.so")
@@ -66,12 +68,17 @@ def _variant(torch):
 
 
 def main():
-    import torch
+    # torch warns at import when numpy is absent; the doctor reports that on a line of its own.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+        import torch
 
     lib_dirs = [d for d in os.environ.get("RULES_TORCH_LIB_DIRS", "").split(":") if d]
     print(f"torch:           {torch.__version__} ({os.path.dirname(torch.__file__)})")
     print(f"variant:         {_variant(torch)}")
     print(f"platform:        {sys.platform} {platform.machine()}, Python {platform.python_version()}")
+    numpy = importlib.util.find_spec("numpy")
+    print(f"numpy:           {'yes' if numpy else 'not installed (torch.from_numpy/.numpy() unavailable; lock it with --with numpy)'}")
     print(f"CUDA (build):    {torch.version.cuda or 'none'}")
     hip = getattr(torch.version, "hip", None)
     if hip:

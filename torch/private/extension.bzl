@@ -2,6 +2,7 @@
 
 load(":hub.bzl", "hub", "hub_build_file")
 load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load(":metadata.bzl", "reproducible_extension")
 load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
 load(":spoke.bzl", "spoke")
 load(":variants.bzl", "config_name", "pick_auto_variant")
@@ -105,6 +106,7 @@ def _wheels_hub(mctx, module, tag):
             deps = deps,
             lock_source = source,
             python = cell["python"],
+            python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
         )
         by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
@@ -140,20 +142,32 @@ def _wheels_hub(mctx, module, tag):
             other_pythons = other_pythons,
         ),
     )
+    return tag.default_variant == "auto"
 
 def _torch_impl(mctx):
+    root_deps = []
+    root_dev_deps = []
+    read_host = False
     for module in mctx.modules:
         hubs = {}
         for tag in module.tags.wheels:
             if tag.hub in hubs:
                 fail("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
-            hubs[tag.hub] = True
-            _wheels_hub(mctx, module, tag)
+            hubs[tag.hub] = mctx.is_dev_dependency(tag)
+            auto = _wheels_hub(mctx, module, tag)
+            read_host = read_host or auto
         for tag in module.tags.from_pip:
             if tag.hub in hubs:
                 fail("rules_torch: module '{}' has two torch tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
-            hubs[tag.hub] = True
+            hubs[tag.hub] = mctx.is_dev_dependency(tag)
             _from_pip_hub(module, tag)
+        if module.is_root:
+            root_deps = sorted([h for h, dev in hubs.items() if not dev])
+            root_dev_deps = sorted([h for h, dev in hubs.items() if dev])
+
+    # default_variant = "auto" asked the host's driver: the result is not a function of the
+    # module files alone.
+    return reproducible_extension(mctx, root_deps, root_dev_deps, reproducible = not read_host)
 
 def _from_pip_hub(module, tag):
     if not tag.variants:
@@ -196,7 +210,7 @@ target platform. Each cell is a separate repository, fetched only when a build s
     attrs = {
         "compile_pyc": attr.bool(
             default = True,
-            doc = "Byte-compile the installed tree at fetch time (when the python3 that fetches matches the lock's Python; unchecked-hash pycs; packages' tests/ directories are left to compile on import), so imports inside sandboxed tests don't recompile torch. Default: True.",
+            doc = "Byte-compile the installed tree at fetch time (when the extracting interpreter, `python_interpreter_target` or `python3` on PATH, has the cell's Python version; unchecked-hash pycs; packages' tests/ directories are left to compile on import), so imports inside sandboxed tests don't recompile torch. Default: True.",
         ),
         "default_variant": attr.string(
             default = "cpu",
@@ -216,6 +230,10 @@ target platform. Each cell is a separate repository, fetched only when a build s
         ),
         "platforms": attr.string_list(
             doc = "Platforms this module builds for. When set, the lock must cover them (else: a stale-lock error with the re-lock command).",
+        ),
+        "python_interpreter_target": attr.label(
+            allow_single_file = True,
+            doc = "The Python interpreter that extracts the wheels and byte-compiles them at fetch time, e.g. `\"@python_3_11_host//:python\"` (the host-platform interpreter of a rules_python `python.toolchain`; the same spelling as `pip.parse`'s attribute). With it, fetching needs no `python3` on the host's PATH and pycs always match the interpreter's version; a cell whose Python differs from the interpreter's gets no pycs (a warning says so). Default: `python3` from PATH (pycs only for cells of its version).",
         ),
         "python_version": attr.string(
             doc = "The default Python version (major.minor) among the lock's cells; required when the lock has several. The cells of the lock's other Python versions are selected when rules_python's `@rules_python//python/config_settings:python_version` flag names their version (its version transitions set it, or `--@rules_python//python/config_settings:python_version=3.10.9`; a minor version such as `3.10` where rules_python accepts one). A locked Python without a cell for the selected variant and platform is an error, not a fallback to the default Python. Default: the lock's only Python version.",

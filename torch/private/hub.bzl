@@ -2,6 +2,7 @@
 Python version."""
 
 load(":lock.bzl", "PLATFORM_CONSTRAINTS")
+load(":metadata.bzl", "reproducible_repo")
 
 VARIANT_FLAG = "@rules_torch//torch:variant"
 
@@ -143,6 +144,7 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
 
 def _hub_impl(rctx):
     rctx.file("BUILD.bazel", rctx.attr.build_file_content)
+    return reproducible_repo(rctx)
 
 hub = repository_rule(
     implementation = _hub_impl,

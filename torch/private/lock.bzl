@@ -78,6 +78,8 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
             args.append("--{} {}".format(package, request[package]))
     if not request.get("torch"):
         args.append("--torch <version>")
+    for requirement in request.get("with") or []:
+        args.append("--with " + (requirement if requirement.replace("-", "").replace("_", "").replace(".", "").isalnum() else "'{}'".format(requirement)))
     args.append("--variants " + (",".join(merged("variants", variants)) or "<cpu,cu121,...>"))
     args.append("--platforms " + (",".join(merged("platforms", platforms)) or "<linux_x86_64,...>"))
     args.append("--python " + (",".join(merged("pythons", pythons)) or "<3.11,...>"))

@@ -1,5 +1,7 @@
 """The spoke repository: every wheel of one lock cell, extracted into one site-packages tree."""
 
+load(":metadata.bzl", "reproducible_repo")
+
 _BUILD = """\
 load("@rules_python//python:defs.bzl", "py_library")
 
@@ -45,13 +47,36 @@ def _download_error(rctx, wheel, source):
         "{source} with the lock tool (bazel run @rules_torch//python:lock -- ... --index-url <new index>)."
     ).format(filename = wheel["filename"], url = wheel["url"], source = source)
 
+_VERSION_SCRIPT = "import sys; print('%d.%d' % sys.version_info[:2])"
+
 def _python(rctx):
-    if rctx.attr.python_interpreter:
-        return rctx.path(rctx.attr.python_interpreter)
-    python = rctx.which("python3")
-    if not python:
-        _fail(rctx, "rules_torch: fetching {} needs a python3 on PATH to extract the wheels, and none was found. Install Python 3 or set python_interpreter on torch.wheels.".format(rctx.attr.cell))
-    return python
+    """The interpreter that extracts and byte-compiles, and its major.minor version."""
+    if rctx.attr.python_interpreter_target:
+        label = rctx.attr.python_interpreter_target
+        python = rctx.path(label)
+        if not python.exists or python.is_dir:
+            _fail(rctx, "rules_torch: python_interpreter_target {} of cell {} (lock {}) is not an interpreter file ({}). Name the interpreter itself, as for pip.parse, e.g. \"@python_3_11_host//:python\".".format(
+                label,
+                rctx.attr.cell,
+                rctx.attr.lock_source,
+                "no such file" if not python.exists else "a directory",
+            ))
+        source = "python_interpreter_target " + str(label)
+    else:
+        python = rctx.which("python3")
+        if not python:
+            _fail(rctx, ("rules_torch: fetching cell {} needs a Python interpreter to extract the wheels: no python3 is on PATH. " +
+                         "With a hermetic rules_python toolchain, name its interpreter on the tag: " +
+                         "torch.wheels(..., python_interpreter_target = \"@python_3_11_host//:python\").").format(rctx.attr.cell))
+        source = "python3 on PATH ({})".format(python)
+    result = rctx.execute([python, "-c", _VERSION_SCRIPT], timeout = 60, quiet = True)
+    if result.return_code != 0:
+        _fail(rctx, "rules_torch: the interpreter for cell {}, {}, does not run: {}".format(
+            rctx.attr.cell,
+            source,
+            (result.stderr or result.stdout).strip(),
+        ))
+    return python, result.stdout.strip(), source
 
 def _spoke_impl(rctx):
     wheels = json.decode(rctx.attr.wheels)
@@ -73,16 +98,24 @@ def _spoke_impl(rctx):
         if not download.wait().success:
             _fail(rctx, _download_error(rctx, wheel, source))
 
+    python, version, python_source = _python(rctx)
+    compile_pyc = rctx.attr.compile_pyc and version == rctx.attr.python
+    if rctx.attr.compile_pyc and not compile_pyc:
+        # buildifier: disable=print
+        print(("rules_torch: WARNING: cell {} is for Python {}, and {} is Python {}: its tree gets no " +
+               "pycs (imports compile on first use). Set python_interpreter_target on torch.wheels to " +
+               "an interpreter of Python {}.").format(rctx.attr.cell, rctx.attr.python, python_source, version, rctx.attr.python))
+
     rctx.report_progress("extracting {} wheels of cell {}".format(len(wheels), rctx.attr.cell))
     args = [
-        _python(rctx),
+        python,
         rctx.path(rctx.attr._extractor),
         "--dest",
         "site-packages.partial",
         "--manifest",
         "cell.json",
     ]
-    if rctx.attr.compile_pyc:
+    if compile_pyc:
         args.extend(["--compile", rctx.attr.python])
     args.extend(["_wheels/" + w["filename"] for w in wheels])
     result = rctx.execute(args, timeout = rctx.attr.timeout, quiet = True)
@@ -96,16 +129,22 @@ def _spoke_impl(rctx):
     rctx.execute(["mv", "site-packages.partial", "site-packages"])
     rctx.file("BUILD.bazel", _BUILD.format(cell = rctx.attr.cell, deps = repr(rctx.attr.deps)))
 
+    # The tree depends on the attributes alone, unless the host's python3 decided that the
+    # cell gets no pycs (another machine's python3 could make them).
+    if rctx.attr.python_interpreter_target or compile_pyc or not rctx.attr.compile_pyc:
+        return reproducible_repo(rctx)
+    return None
+
 spoke = repository_rule(
     implementation = _spoke_impl,
     doc = "Downloads the wheels of one lock cell with Bazel's downloader and installs them into one `site-packages/` tree.",
     attrs = {
         "cell": attr.string(mandatory = True, doc = "The lock cell key, for messages."),
-        "compile_pyc": attr.bool(default = True, doc = "Byte-compile the tree at fetch time when the fetching python3 matches `python`."),
+        "compile_pyc": attr.bool(default = True, doc = "Byte-compile the tree at fetch time when the extracting interpreter's version is `python`."),
         "deps": attr.string_list(doc = "Labels the generated py_library depends on (pure-Python dependencies from a pip.parse hub)."),
         "lock_source": attr.string(mandatory = True, doc = "The lock's label, for messages."),
         "python": attr.string(mandatory = True, doc = "The cell's Python version, major.minor."),
-        "python_interpreter": attr.label(allow_single_file = True, doc = "The interpreter that runs the extractor; default: python3 on PATH."),
+        "python_interpreter_target": attr.label(allow_single_file = True, doc = "The interpreter that extracts and byte-compiles; default: python3 on PATH."),
         "timeout": attr.int(default = 3600, doc = "Seconds the extraction may take."),
         "wheels": attr.string(mandatory = True, doc = "JSON list of the lock's wheel objects to fetch."),
         "_extractor": attr.label(default = "//torch/private:extract_wheels.py", allow_single_file = True),
