@@ -94,7 +94,7 @@ def _import_dirs(ctx, binary):
     relies on to import its modules without `imports`). A repository without generated files
     has everything the runfiles tree has where it lies.
     """
-    imports = binary[PyInfo].imports.to_list()
+    imports = binary[PyInfo].imports.to_list() + _venv_site_packages(ctx, binary[PyInfo])
     found = {}
     roots = {}
     generated = {}
@@ -114,6 +114,28 @@ def _import_dirs(ctx, binary):
             found[root] = roots[root]
             ordered.append(root)
     return [(d, found[d][0], found[d][1]) for d in ordered], generated
+
+def _venv_site_packages(ctx, info):
+    """The runfiles directories that hold packages rules_python lays out as venv symlinks.
+
+    With rules_python 2.x's `--venvs_site_packages=yes`, pip.parse's libraries leave `imports`
+    and list their top-level packages in `PyInfo.venv_symlinks` instead (kind LIB: a path under
+    the venv's site-packages, and the runfiles path it links to). The launcher runs Python
+    without that venv, so it imports each package from the directory that holds its target.
+    """
+    entries = getattr(info, "venv_symlinks", None)
+    if entries == None:
+        return []
+    dirs = []
+    for entry in (entries.to_list() if type(entries) == "depset" else entries):
+        if entry.kind != "LIB":
+            continue
+        target = _runfiles_path(ctx, entry.link_to_file) if entry.link_to_file else entry.link_to_path
+        if target and target.endswith("/" + entry.venv_path):
+            directory = target[:-len(entry.venv_path) - 1]
+            if directory not in dirs:
+                dirs.append(directory)
+    return dirs
 
 def _locate(ctx, directory, probe, depth, generated, roots, lines):
     """Shell lines that find a runfiles directory; returns the shell word for its path.
