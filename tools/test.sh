@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of rules_torch: the Python tests (pytest: lock tool, Bazel integration
-# workspaces), the root module's `bazel test //...`, and each example's `bazel test //...`.
+# workspaces, the rules_python compatibility matrix), the root module's `bazel test //...`, each
+# example's `bazel test //...`, and the README's main command from a clean clone with Bazel
+# provisioned into a throwaway chroot (tools/fresh_machine_check.sh; root only).
 #   tools/test.sh            everything
-#   tools/test.sh --quick    skip the tests marked slow (real CUDA closure, benchmarks)
+#   tools/test.sh --quick    skip the tests marked slow (real CUDA closure, benchmarks) and the
+#                            fresh-clone check
+# rules_python 1.x/2.x come from a local registry: RULES_TORCH_RP_REGISTRY (its directory), or
+# RULES_TORCH_RP_MIRRORS (git mirrors it is built from, see tools/rp_registry.sh). Without
+# either, those versions are reported as NOT TESTED.
 # Prints one summary line per step and "N passed, N failed" at the end; exits non-zero if any
 # step failed.
 set -uo pipefail
@@ -10,8 +16,11 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 BAZEL=$ROOT/tools/bazel
 VENV=${RULES_TORCH_TEST_VENV:-$ROOT/.venv-test}
+quick=
 pytest_args=()
-[ "${1:-}" = --quick ] && pytest_args+=(-m "not slow")
+[ "${1:-}" = --quick ] && { quick=1; pytest_args+=(-m "not slow"); }
+JUNIT=$(mktemp /tmp/rules_torch-junit.XXXXXX.xml)
+trap 'rm -f "$JUNIT"' EXIT
 
 passed=0 failed=0
 step() { # step NAME COMMAND...: run one step, record its result
@@ -35,7 +44,7 @@ setup_venv() {
 
 run_pytest() {
   local rc=0
-  (cd "$ROOT" && "$VENV/bin/python" -m pytest -q "${pytest_args[@]}" "$@") || rc=$?
+  (cd "$ROOT" && "$VENV/bin/python" -m pytest -q --junitxml="$JUNIT" "${pytest_args[@]}" "$@") || rc=$?
   # 5: no tests collected (e.g. every test deselected by --quick); not a failure.
   [ "$rc" = 5 ] && rc=0
   return "$rc"
@@ -62,6 +71,44 @@ bazel_in() { # bazel_in DIR ARGS...: run Bazel in a workspace, then stop its ser
   return "$rc"
 }
 
+rp_registry() { # sets RULES_TORCH_RP_REGISTRY for the compatibility tests when it can
+  if [ -n "${RULES_TORCH_RP_REGISTRY:-}" ]; then
+    echo "rules_python registry: $RULES_TORCH_RP_REGISTRY (RULES_TORCH_RP_REGISTRY)"
+  elif RULES_TORCH_RP_REGISTRY=$("$ROOT/tools/rp_registry.sh"); then
+    export RULES_TORCH_RP_REGISTRY
+    echo "rules_python registry: built $RULES_TORCH_RP_REGISTRY from $RULES_TORCH_RP_MIRRORS"
+  else
+    unset RULES_TORCH_RP_REGISTRY
+    echo "rules_python registry: NONE: rules_python 1.x/2.x will be reported NOT TESTED (see tools/rp_registry.sh)"
+  fi
+}
+
+compat_report() { # one line per rules_python version from pytest's JUnit report
+  "$VENV/bin/python" - "$JUNIT" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+try:
+    cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
+except (ET.ParseError, OSError):
+    sys.exit(0)
+by_version = {}
+for case in cases:
+    match = re.search(r"test_compat.*\[(.+)\]", case.get("classname", "") + "." + case.get("name", ""))
+    if not match:
+        continue
+    outcome = "passed"
+    for child in case:
+        if child.tag in ("failure", "error"):
+            outcome = "FAILED"
+        elif child.tag == "skipped":
+            outcome = "NOT TESTED" if "NOT TESTED" in (child.get("message") or "") else "skipped"
+    state = by_version.setdefault(match.group(1), {"passed": 0, "FAILED": 0, "NOT TESTED": 0, "skipped": 0})
+    state[outcome] += 1
+for version, state in sorted(by_version.items(), key=lambda kv: [int(p) for p in kv[0].split(".")]):
+    verdict = "FAILED" if state["FAILED"] else ("NOT TESTED" if state["NOT TESTED"] else "tested")
+    print(f"compatibility: rules_python {version}: {verdict} ({state['passed']} passed, {state['FAILED']} failed, {state['skipped']} not applicable)")
+PY
+}
+
 disk_report() { # free space where Bazel keeps output bases and the repository cache
   local dir=${HOME:-$ROOT}/.cache
   mkdir -p "$dir" 2>/dev/null
@@ -77,12 +124,18 @@ disk_report start
 step "provision Bazel (tools/bazel)" "$BAZEL" --version
 step "python test environment ($VENV)" setup_venv
 step "lint (buildifier, ruff)" lint
+rp_registry
 step "pytest python/ tests/" run_pytest
+compat_report
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
 for example in "$ROOT"/examples/*/; do
   [ -e "$example/MODULE.bazel" ] || continue
   step "bazel test //... (examples/$(basename "$example"))" bazel_in "$example" test //...
 done
+
+if [ -z "$quick" ] && [ "$(id -u)" = 0 ]; then
+  step "fresh clone + throwaway Bazel chroot: the README's main command" "$ROOT/tools/fresh_machine_check.sh"
+fi
 
 disk_report end
 echo "$passed passed, $failed failed"

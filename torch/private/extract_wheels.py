@@ -189,12 +189,21 @@ def _lib_dirs(items):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", required=True, help="site-packages directory to create")
+    parser.add_argument(
+        "--dest", required=True, help="site-packages directory to create (built as DEST.partial, then renamed)"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--compile", default="", help="byte-compile when this Python (3.11) runs the extractor")
     parser.add_argument("--manifest", help="write {'lib_dirs': [...]} here")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args(argv)
+    # Built aside and renamed when complete, by this program: the caller needs no `mv` of the
+    # host's (a hermetic-Python user's PATH may have none), and a crash leaves no tree that
+    # looks complete.
+    final = args.dest.rstrip("/")
+    args.dest = final + ".partial"
+    for stale in (args.dest, final):
+        shutil.rmtree(stale, ignore_errors=True)
     try:
         items, dirs = _plan(args.wheels)
         for d in dirs:
@@ -212,7 +221,9 @@ def main(argv):
         if args.manifest:
             with open(args.manifest, "w") as f:
                 json.dump({"compiled": compile_py, "files": len(items), "lib_dirs": _lib_dirs(items)}, f, indent=1, sort_keys=True)
+        os.replace(args.dest, final)
     except ExtractError as e:
+        shutil.rmtree(args.dest, ignore_errors=True)
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

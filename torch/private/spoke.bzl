@@ -111,7 +111,7 @@ def _spoke_impl(rctx):
         python,
         rctx.path(rctx.attr._extractor),
         "--dest",
-        "site-packages.partial",
+        "site-packages",
         "--manifest",
         "cell.json",
     ]
@@ -126,7 +126,6 @@ def _spoke_impl(rctx):
             (result.stderr or result.stdout).strip(),
         ))
     rctx.delete("_wheels")
-    rctx.execute(["mv", "site-packages.partial", "site-packages"])
     rctx.file("BUILD.bazel", _BUILD.format(cell = rctx.attr.cell, deps = repr(rctx.attr.deps)))
 
     # The tree depends on the attributes alone, unless the host's python3 decided that the

@@ -1,0 +1,104 @@
+"""torch.wheels(python_interpreter_target = ...): the interpreter that extracts and byte-compiles
+a cell, for hermetic-Python users who may have no python3 on the host's PATH.
+
+The stand-in for a rules_python toolchain's interpreter is a repository of the test module
+holding `bin/python3`, a script that records each call and runs this machine's Python. Repository
+rules see a PATH without any python3 (--repo_env=PATH=/nonexistent, for builds that need no C++
+toolchain), or one whose first python3 fails (POISON_PATH, for tests), so nothing can come from it.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+
+HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+NO_PATH = "--repo_env=PATH=/nonexistent"
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+STAND_IN = """\
+def _stand_in_repo_impl(rctx):
+    rctx.file("bin/python3", "#!/bin/sh\\necho \\"$*\\" >> {log}\\nexec {python} \\"$@\\"\\n", executable = True)
+    rctx.file("BUILD.bazel", 'exports_files(["bin/python3"])\\n')
+
+_stand_in_repo = repository_rule(implementation = _stand_in_repo_impl)
+
+def _stand_in_impl(_mctx):
+    _stand_in_repo(name = "stand_in")
+
+stand_in = module_extension(implementation = _stand_in_impl)
+"""
+
+MODULE = """\
+stand_in = use_extension("//:stand_in.bzl", "stand_in")
+use_repo(stand_in, "stand_in")
+
+torch.wheels(hub = "torch", lock = "//:torch.lock.json"{interpreter})
+use_repo(torch, "torch")
+"""
+
+TEST = """\
+import torch
+
+assert torch.__variant__ == "cpu", torch.__variant__
+print("imported", torch.__file__)
+"""
+
+
+def _workspace(make, name, interpreter, python="3.11"):
+    ws = make(name)
+    ws.write_lock({("cpu", "linux_x86_64", python): [ws.add_wheel(w) for w in fake_torch("cpu", "linux_x86_64", python=python)]})
+    log = ws.root / "interpreter.log"
+    log.unlink(missing_ok=True)
+    ws.write("stand_in.bzl", STAND_IN.format(log=log, python=HOST_PYTHON))
+    ws.write("BUILD.bazel", 'load("@rules_torch//torch:defs.bzl", "torch_py_test")\n\ntorch_py_test(name = "t", srcs = ["t.py"], deps = ["@torch//:torch"])\n')
+    ws.write("t.py", TEST)
+    ws.write_module(MODULE.format(interpreter=f", python_interpreter_target = {interpreter!r}" if interpreter else ""))
+    return ws, log
+
+
+def _tree(ws, python="3.11") -> Path:
+    return ws.spoke_dirs(f"cpu_linux_x86_64_cp{python.replace('.', '')}")[0] / "site-packages"
+
+
+def test_interpreter_target_extracts_and_compiles_without_path(workspace_factory):
+    ws, log = _workspace(workspace_factory, "interpreter_target", "@stand_in//:bin/python3")
+    poison = ws.write("poison/python3", "#!/bin/sh\necho 'python3 from PATH was used' >&2\nexit 97\n")
+    poison.chmod(0o755)
+    result = ws.bazel("test", "//:t", f"--repo_env=PATH={poison.parent}:{SYSTEM_PATH}")
+    assert result.returncode == 0, result.stdout[-4000:]
+    calls = log.read_text()
+    assert "extract_wheels.py" in calls and "--compile 3.11" in calls, calls
+    assert list((_tree(ws) / "torch" / "__pycache__").glob("__init__.cpython-311.pyc"))
+
+
+def test_no_python3_on_path_names_the_attribute(workspace_factory):
+    ws, _ = _workspace(workspace_factory, "interpreter_none", None)
+    result = ws.bazel("build", "@torch//:torch", NO_PATH)
+    assert result.returncode != 0
+    assert "no python3 is on PATH" in result.stdout, result.stdout[-4000:]
+    assert 'torch.wheels(..., python_interpreter_target = "@python_3_11_host//:python")' in result.stdout
+    assert "set python_interpreter on" not in result.stdout
+
+
+@pytest.mark.parametrize(("label", "why"), [("@stand_in//:bin", "a directory"), ("@stand_in//:bin/python9", "no such file")])
+def test_interpreter_that_is_not_a_file(workspace_factory, label, why):
+    ws, _ = _workspace(workspace_factory, "interpreter_bad", label)
+    result = ws.bazel("build", "@torch//:torch", NO_PATH)
+    assert result.returncode != 0
+    out = result.stdout
+    assert "is not an interpreter file" in out and f"({why})" in out, out[-4000:]
+    assert "python_3_11_host//:python" in out
+
+
+def test_interpreter_of_another_python_makes_no_pycs_and_warns(workspace_factory):
+    ws, log = _workspace(workspace_factory, "interpreter_other", "@stand_in//:bin/python3", python="3.12")
+    result = ws.bazel("build", "@torch//:torch", NO_PATH)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "cell cpu_linux_x86_64_cp312 is for Python 3.12" in result.stdout, result.stdout[-4000:]
+    assert "gets no pycs" in result.stdout
+    assert "extract_wheels.py" in log.read_text()
+    tree = _tree(ws, "3.12")
+    assert (tree / "torch" / "__init__.py").is_file()
+    assert not list(tree.rglob("*.pyc"))
