@@ -160,6 +160,10 @@ class Workspace:
     def spoke_dirs(self, cell: str) -> list[Path]:
         return sorted((self.output_base() / "external").glob(f"*__{cell}"))
 
+    def tree_dirs(self, cell: str) -> list[Path]:
+        """The installed site-packages trees (cell_tree outputs) of a cell, in every configuration."""
+        return sorted((self.output_base() / "execroot" / "_main" / "bazel-out").glob(f"*/bin/external/*__{cell}/site-packages"))
+
     def shutdown(self) -> None:
         self.bazel("shutdown")
 

@@ -1,5 +1,5 @@
 """Bad inputs to the torch extension: each fails with a message that names the file or wheel
-and what to do, and leaves no half-extracted spoke behind."""
+and what to do, and leaves no half-downloaded spoke or half-installed tree behind."""
 
 import hashlib
 import time
@@ -43,8 +43,16 @@ def _fails(ws, *fragments, args=("build", "//:t")):
 
 def _no_partial_spoke(ws, cell="cpu_linux_x86_64_cp311"):
     for spoke in ws.spoke_dirs(cell):
-        for name in ("site-packages", "site-packages.partial", "_wheels"):
+        for name in ("_wheels", "_check"):
             assert not (spoke / name).exists(), f"half-written {spoke / name} left behind"
+    _no_installed_tree(ws, cell)
+
+
+def _no_installed_tree(ws, cell="cpu_linux_x86_64_cp311"):
+    # Bazel creates a directory output's (empty) directory before its action runs; a failed
+    # action's files are never moved there.
+    for tree in ws.tree_dirs(cell):
+        assert not any(tree.iterdir()), f"the failed install action left files in {tree}"
 
 
 def test_missing_lock(ws):
@@ -94,8 +102,10 @@ def test_corrupt_wheel(ws):
     good = fake_torch("cpu", "linux_x86_64")
     entries = [ws.add_wheel(good[0], content=good[0].build()[:-60])] + [ws.add_wheel(w) for w in good[1:]]
     ws.write_lock({("cpu", "linux_x86_64"): entries})
-    _fails(ws, f"{good[0].filename} is not a valid wheel", "corrupt or unsafe")
-    _no_partial_spoke(ws)
+    _fails(ws, "cannot install the wheels of cell cpu_linux_x86_64_cp311 (lock", f"{good[0].filename} is not a valid wheel", "corrupt or unsafe")
+    for spoke in ws.spoke_dirs("cpu_linux_x86_64_cp311"):  # the download itself was complete
+        assert not (spoke / "_check").exists()
+    _no_installed_tree(ws)
 
 
 def test_zip_slip(ws):
@@ -103,9 +113,9 @@ def test_zip_slip(ws):
     entries = [ws.add_wheel(evil), ws.add_wheel(fake_torch("cpu", "linux_x86_64")[1])]
     ws.write_lock({("cpu", "linux_x86_64"): entries})
     _fails(ws, "member '../../escaped.txt' escapes the install directory")
-    _no_partial_spoke(ws)
-    for spoke in ws.spoke_dirs("cpu_linux_x86_64_cp311"):
-        assert not (spoke.parent / "escaped.txt").exists() and not (spoke / "escaped.txt").exists()
+    _no_installed_tree(ws)
+    bin_dir = ws.output_base() / "execroot" / "_main" / "bazel-out"
+    assert not list(bin_dir.glob("*/bin/external/*escaped.txt")) and not list(bin_dir.glob("*/bin/external/*/escaped.txt"))
 
 
 def test_two_tags_same_hub(ws):

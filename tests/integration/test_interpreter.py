@@ -1,10 +1,11 @@
-"""torch.wheels(python_interpreter_target = ...): the interpreter that extracts and byte-compiles
-a cell, for hermetic-Python users who may have no python3 on the host's PATH.
+"""Which interpreter installs a cell's tree: the Python toolchain's, in a build action, or the
+one torch.wheels(python_interpreter_target = ...) names. Fetching runs none: hermetic-Python
+users may have no python3 on the host's PATH.
 
 The stand-in for a rules_python toolchain's interpreter is a repository of the test module
-holding `bin/python3`, a script that records each call and runs this machine's Python. Repository
-rules see a PATH without any python3 (--repo_env=PATH=/nonexistent, for builds that need no C++
-toolchain), or one whose first python3 fails (POISON_PATH, for tests), so nothing can come from it.
+holding `bin/python3`, a script that records each call and runs this machine's Python.
+Repository rules see a PATH without any python3 (--repo_env=PATH=/nonexistent; builds of
+@torch//:torch, which need no C++ toolchain), and actions one whose first python3 fails.
 """
 
 import sys
@@ -59,27 +60,30 @@ def _workspace(make, name, interpreter, python="3.11"):
 
 
 def _tree(ws, python="3.11") -> Path:
-    return ws.spoke_dirs(f"cpu_linux_x86_64_cp{python.replace('.', '')}")[0] / "site-packages"
+    return ws.tree_dirs(f"cpu_linux_x86_64_cp{python.replace('.', '')}")[0]
 
 
-def test_interpreter_target_extracts_and_compiles_without_path(workspace_factory):
+def test_interpreter_target_installs_the_tree(workspace_factory):
     ws, log = _workspace(workspace_factory, "interpreter_target", "@stand_in//:bin/python3")
     poison = ws.write("poison/python3", "#!/bin/sh\necho 'python3 from PATH was used' >&2\nexit 97\n")
     poison.chmod(0o755)
-    result = ws.bazel("test", "//:t", f"--repo_env=PATH={poison.parent}:{SYSTEM_PATH}")
+    result = ws.bazel("build", "@torch//:torch", NO_PATH, f"--action_env=PATH={poison.parent}:{SYSTEM_PATH}")
     assert result.returncode == 0, result.stdout[-4000:]
     calls = log.read_text()
     assert "extract_wheels.py" in calls and "--compile 3.11" in calls, calls
     assert list((_tree(ws) / "torch" / "__pycache__").glob("__init__.cpython-311.pyc"))
+    result = ws.bazel("test", "//:t")
+    assert result.returncode == 0, result.stdout[-4000:]
 
 
-def test_no_python3_on_path_names_the_attribute(workspace_factory):
-    ws, _ = _workspace(workspace_factory, "interpreter_none", None)
+def test_fetch_runs_no_interpreter(workspace_factory):
+    """Without python_interpreter_target, the Python toolchain's interpreter installs the tree
+    in a build action: fetching needs nothing from the host's PATH."""
+    ws, log = _workspace(workspace_factory, "interpreter_none", None)
     result = ws.bazel("build", "@torch//:torch", NO_PATH)
-    assert result.returncode != 0
-    assert "no python3 is on PATH" in result.stdout, result.stdout[-4000:]
-    assert 'torch.wheels(..., python_interpreter_target = "@python_3_11_host//:python")' in result.stdout
-    assert "set python_interpreter on" not in result.stdout
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert not log.exists(), "the stand-in interpreter ran although no tag names it"
+    assert list((_tree(ws) / "torch" / "__pycache__").glob("__init__.cpython-311.pyc"))
 
 
 @pytest.mark.parametrize(("label", "why"), [("@stand_in//:bin", "a directory"), ("@stand_in//:bin/python9", "no such file")])
@@ -96,8 +100,8 @@ def test_interpreter_of_another_python_makes_no_pycs_and_warns(workspace_factory
     ws, log = _workspace(workspace_factory, "interpreter_other", "@stand_in//:bin/python3", python="3.12")
     result = ws.bazel("build", "@torch//:torch", NO_PATH)
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "cell cpu_linux_x86_64_cp312 is for Python 3.12" in result.stdout, result.stdout[-4000:]
-    assert "gets no pycs" in result.stdout
+    assert "cell cpu_linux_x86_64_cp312 (lock" in result.stdout and "is for Python 3.12" in result.stdout, result.stdout[-4000:]
+    assert "is Python 3.11: no pycs" in result.stdout
     assert "extract_wheels.py" in log.read_text()
     tree = _tree(ws, "3.12")
     assert (tree / "torch" / "__init__.py").is_file()

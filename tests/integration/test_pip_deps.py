@@ -51,7 +51,7 @@ def test_pure_deps_from_pip_parse(workspace_factory):
     assert result.returncode == 0, result.stdout[-4000:]
     assert "pip~pypi_sympy" in result.stdout
     # The spoke holds torch only: its pure-Python dependencies were never downloaded into it.
-    spoke = ws.spoke_dirs("cpu_linux_x86_64_cp311")[0] / "site-packages"
+    spoke = ws.tree_dirs("cpu_linux_x86_64_cp311")[0]
     assert (spoke / "torch").is_dir()
     for name in ("sympy", "jinja2", "networkx", "filelock"):
         assert not (spoke / name).exists(), f"{name} is in the spoke although pip_deps supplies it"

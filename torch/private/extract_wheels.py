@@ -1,7 +1,8 @@
 """Extract wheels into one site-packages tree, the way pip lays them out.
 
-Run by the spoke repository rule after Bazel's downloader has fetched the wheels and checked
-their sha256. One tree matters: torch's ELF RUNPATHs ($ORIGIN/../../nvidia/<pkg>/lib) expect
+Run by the cell_tree rule's action (torch/private/cell_tree.bzl) on the wheels that the spoke
+repository fetched with Bazel's downloader (sha256 checked there), with the Python toolchain's
+interpreter; also usable on its own. One tree matters: torch's ELF RUNPATHs ($ORIGIN/../../nvidia/<pkg>/lib) expect
 the NVIDIA packages next to torch. The work is spread over one process per core by size,
 because Bazel's own zip extraction is single-threaded and dominates a cold CUDA fetch.
 
@@ -9,7 +10,8 @@ Exit status 0 on success. On a user-facing error (corrupt wheel, a path escaping
 prints one line starting with "error:" and exits 1; the caller removes the partial tree.
 
 Usage:
-  extract_wheels.py --dest DIR [--jobs N] [--compile PY_MAJOR_MINOR] WHEEL...
+  extract_wheels.py --dest DIR [--in-place] [--data-dir DIR] [--lib-dirs FILE] [--jobs N]
+                    [--compile PY_MAJOR_MINOR] [--what TEXT] WHEEL...
 """
 
 import argparse
@@ -88,16 +90,19 @@ def _compiled(target):
     return target.endswith(".py") and "tests" not in parts and "test" not in parts
 
 
-def _compile_source(source, path, made_dirs):
+def _compile_source(source, path, made_dirs, name):
     """Writes the pyc of `source` (the bytes just written to `path`).
 
     Unchecked-hash pycs (PEP 552) stay valid whatever the mtimes of the runfiles symlinks or
     sandbox copies are, so a sandboxed test never recompiles torch on import. The pyc is
     written directly: the tree is not visible until the extraction has succeeded. A source
-    that does not compile (a template, a Python 2 leftover) gets no pyc, as with pip.
+    that does not compile (a template, a Python 2 leftover) gets no pyc, as with pip. The code's
+    file name is `name`, the path inside site-packages, not where this run writes it (a sandbox
+    path that differs every run): the pyc's bytes depend on the wheel alone, so a cached tree is
+    the same tree, and Python replaces the name with the module's real path when it loads it.
     """
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        code = compile(source, name, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return
     cfile = importlib.util.cache_from_source(path)
@@ -134,7 +139,7 @@ def _extract(wheels, dest, items, compile_py):
             if mode & 0o111:
                 os.chmod(path, 0o755)
             if source is not None:
-                _compile_source(source, path, made_dirs)
+                _compile_source(source, path, made_dirs, target)
     finally:
         for archive in archives.values():
             archive.close()
@@ -181,6 +186,8 @@ def _lib_dirs(items):
     """Directories (relative to site-packages) that hold shared libraries, for diagnostics."""
     found = set()
     for _, _, target, _, _ in items:
+        if target.startswith("../"):
+            continue  # a wheel's .data files, outside site-packages
         name = posixpath.basename(target)
         if name.endswith((".so", ".dylib")) or ".so." in name:
             found.add(posixpath.dirname(target))
@@ -192,24 +199,40 @@ def main(argv):
     parser.add_argument(
         "--dest", required=True, help="site-packages directory to create (built as DEST.partial, then renamed)"
     )
+    parser.add_argument("--in-place", action="store_true", help="write into DEST directly (an empty build output)")
+    parser.add_argument("--data-dir", help="where wheels' .data/{scripts,headers,data} go (default: DEST/../data)")
+    parser.add_argument("--lib-dirs", help="write the directories (relative to DEST) that hold shared libraries here")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--compile", default="", help="byte-compile when this Python (3.11) runs the extractor")
     parser.add_argument("--manifest", help="write {'lib_dirs': [...]} here")
+    parser.add_argument("--what", default="the wheels", help="what is installed, for the error message")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args(argv)
-    # Built aside and renamed when complete, by this program: the caller needs no `mv` of the
-    # host's (a hermetic-Python user's PATH may have none), and a crash leaves no tree that
-    # looks complete.
     final = args.dest.rstrip("/")
-    args.dest = final + ".partial"
-    for stale in (args.dest, final):
-        shutil.rmtree(stale, ignore_errors=True)
+    if not args.in_place:
+        # Built aside and renamed when complete, by this program: the caller needs no `mv` of
+        # the host's, and a crash leaves no tree that looks complete.
+        args.dest = final + ".partial"
+        for stale in (args.dest, final):
+            shutil.rmtree(stale, ignore_errors=True)
     try:
         items, dirs = _plan(args.wheels)
+        if args.data_dir:
+            data = os.path.relpath(args.data_dir, args.dest)
+            items = [(i, m, _rebase(t, data), w, mode) for i, m, t, w, mode in items]
+            dirs = [_rebase(d, data) for d in dirs]
+            os.makedirs(args.data_dir, exist_ok=True)
         for d in dirs:
             os.makedirs(os.path.join(args.dest, d), exist_ok=True)
         # A pyc is only valid for the Python that made it: compile when that is the cell's.
         compile_py = bool(args.compile) and args.compile == "{}.{}".format(*sys.version_info[:2])
+        if args.compile and not compile_py:
+            print(
+                f"rules_torch: {args.what} is for Python {args.compile} and this interpreter "
+                f"({sys.executable}) is Python {sys.version_info[0]}.{sys.version_info[1]}: no pycs "
+                "(imports compile on first use).",
+                file=sys.stderr,
+            )
         _run_parallel(args.wheels, args.dest, items, max(1, args.jobs), compile_py)
         for wheel in args.wheels:
             # pip's marker of who installed a distribution; importlib.metadata ignores it.
@@ -218,15 +241,32 @@ def main(argv):
             if os.path.isdir(os.path.dirname(installer)):
                 with open(installer, "w") as f:
                     f.write("rules_torch\n")
+        lib_dirs = _lib_dirs(items)
+        if args.lib_dirs:
+            with open(args.lib_dirs, "w") as f:
+                f.writelines(d + "\n" for d in lib_dirs)
         if args.manifest:
             with open(args.manifest, "w") as f:
-                json.dump({"compiled": compile_py, "files": len(items), "lib_dirs": _lib_dirs(items)}, f, indent=1, sort_keys=True)
-        os.replace(args.dest, final)
+                json.dump({"compiled": compile_py, "files": len(items), "lib_dirs": lib_dirs}, f, indent=1, sort_keys=True)
+        if not args.in_place:
+            os.replace(args.dest, final)
     except ExtractError as e:
-        shutil.rmtree(args.dest, ignore_errors=True)
-        print(f"error: {e}", file=sys.stderr)
+        if not args.in_place:
+            shutil.rmtree(args.dest, ignore_errors=True)
+        print(
+            f"error: rules_torch: cannot install {args.what}: {e}. The downloaded file is corrupt or unsafe; "
+            "check its URL, then re-lock.",
+            file=sys.stderr,
+        )
         return 1
     return 0
+
+
+def _rebase(target, data):
+    """A target under ../data (wheels' .data directories) moved to the --data-dir."""
+    if target == "../data" or target.startswith("../data/"):
+        return posixpath.normpath(data + target[len("../data"):])
+    return target
 
 
 if __name__ == "__main__":

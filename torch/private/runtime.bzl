@@ -1,17 +1,19 @@
 """The runtime: shared-library directories collected from deps, and the launcher rules."""
 
 load("@rules_python//python:defs.bzl", "PyInfo")
+load(":cell_tree.bzl", "TorchCellInfo")
 
 TorchRuntimeInfo = provider(
     doc = "The shared-library directories a torch program needs on LD_LIBRARY_PATH.",
     fields = {
         "libs": "depset of strings 'DIR|PROBE': a runfiles directory holding shared libraries, and one library in it (resolves DIR through a runfiles manifest).",
+        "trees": "depset of TorchCellInfo: installed cell trees, whose lib_dirs file names their library directories.",
     },
 )
 
 _LibsInfo = provider(
     doc = "What _libs_aspect found in a target and its deps (private: the aspect cannot return TorchRuntimeInfo where a torch_py_library already does).",
-    fields = {"libs": "as TorchRuntimeInfo.libs"},
+    fields = {"libs": "as TorchRuntimeInfo.libs", "trees": "as TorchRuntimeInfo.trees"},
 )
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
@@ -41,10 +43,14 @@ def _libs_aspect_impl(target, ctx):
     files = []
     for attr in ["data", "srcs"]:
         files.extend(getattr(ctx.rule.files, attr, []))
-    transitive = [dep[_LibsInfo].libs for dep in getattr(ctx.rule.attr, "deps", []) if _LibsInfo in dep]
+    deps = [dep[_LibsInfo] for dep in getattr(ctx.rule.attr, "deps", []) if _LibsInfo in dep]
     if TorchRuntimeInfo in target:
-        transitive.append(target[TorchRuntimeInfo].libs)
-    return [_LibsInfo(libs = depset(_own_libs(ctx, files), transitive = transitive))]
+        deps.append(target[TorchRuntimeInfo])
+    trees = [d[TorchCellInfo] for d in getattr(ctx.rule.attr, "data", []) if TorchCellInfo in d]
+    return [_LibsInfo(
+        libs = depset(_own_libs(ctx, files), transitive = [d.libs for d in deps]),
+        trees = depset(trees, transitive = [d.trees for d in deps]),
+    )]
 
 libs_aspect = aspect(
     implementation = _libs_aspect_impl,
@@ -59,15 +65,19 @@ def collect_libs(deps):
       deps: targets the aspect ran on.
 
     Returns:
-      A depset of 'DIR|PROBE' strings.
+      A TorchRuntimeInfo.
     """
-    return depset(transitive = [d[_LibsInfo].libs for d in deps if _LibsInfo in d])
+    found = [d[_LibsInfo] for d in deps if _LibsInfo in d]
+    return TorchRuntimeInfo(
+        libs = depset(transitive = [f.libs for f in found]),
+        trees = depset(transitive = [f.trees for f in found]),
+    )
 
 def _library_impl(ctx):
     library = ctx.attr.library
     providers = [
         library[DefaultInfo],
-        TorchRuntimeInfo(libs = collect_libs([library])),
+        collect_libs([library]),
     ]
     for provider in [PyInfo, OutputGroupInfo, InstrumentedFilesInfo]:
         if provider in library:
@@ -106,8 +116,12 @@ def _import_dirs(ctx, binary):
         if root not in roots:
             roots[root] = (path, path.count("/"))
         for directory in imports:
-            if directory not in found and path.startswith(directory + "/"):
+            if directory in found:
+                continue
+            if path.startswith(directory + "/"):
                 found[directory] = (path, path[len(directory) + 1:].count("/") + 1)
+            elif path == directory and file.is_directory:
+                found[directory] = (path, 0)  # a cell's tree: one directory artifact
     ordered = [d for d in imports if d in found]
     for root in [ctx.workspace_name] + sorted(roots):
         if root in roots and root not in found:
@@ -166,10 +180,16 @@ def _executable_impl(ctx):
     imports, generated = _import_dirs(ctx, binary)
     roots = {}
     lib_lines = []
-    for entry in sorted(collect_libs(ctx.attr.deps).to_list()):
+    runtime_info = collect_libs(ctx.attr.deps)
+    for entry in sorted(runtime_info.libs.to_list()):
         directory, probe = entry.split("|")
         path = _locate(ctx, directory, probe, 1, generated, roots, lib_lines)
         lib_lines.append("join libs " + path)
+    for tree in runtime_info.trees.to_list():
+        site_packages = _shell_quote(_runfiles_path(ctx, tree.site_packages))
+        lib_dirs = _shell_quote(_runfiles_path(ctx, tree.lib_dirs))
+        lib_lines.append("t=$(rloc {0} {0} 0)".format(site_packages))
+        lib_lines.append("while IFS= read -r d; do join libs \"$t/$d\"; done <\"$(rloc {0} {0} 0)\"".format(lib_dirs))
     import_lines = []
     for directory, probe, depth in imports:
         path = _locate(ctx, directory, probe, depth, generated, roots, import_lines)

@@ -1,0 +1,82 @@
+"""A cell's installed tree as a build output: one directory artifact, made by an action.
+
+The spoke repository only downloads the wheels of its cell. This rule's action installs them
+into `site-packages/` with the Python toolchain's interpreter (pycs for the cell's Python), so
+that:
+- a test's runfiles hold the tree as ONE entry (a directory), whatever the number of files;
+- the tree is an action output, kept by the action cache, `--disk_cache` and a remote cache: a
+  fresh output base gets it without extracting again, and under remote execution with
+  `--remote_download_minimal` it need never come to the local disk;
+- fetching runs no interpreter of the host's.
+"""
+
+_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
+
+TorchCellInfo = provider(
+    doc = "The installed tree of one lock cell.",
+    fields = {
+        "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
+        "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
+        "site_packages": "File: the site-packages directory (a tree artifact)",
+    },
+)
+
+def _interpreter(ctx):
+    """(executable: File or path string, tools: depset) that runs the extractor."""
+    if ctx.attr.interpreter:
+        return ctx.executable.interpreter, depset()
+    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+    if runtime.interpreter:
+        return runtime.interpreter, runtime.files
+    return runtime.interpreter_path, depset()
+
+def _cell_tree_impl(ctx):
+    site_packages = ctx.actions.declare_directory("site-packages")
+    data = ctx.actions.declare_directory("data")
+    lib_dirs = ctx.actions.declare_file("lib_dirs.txt")
+    interpreter, tools = _interpreter(ctx)
+    what = "the wheels of cell {} (lock {})".format(ctx.attr.cell, ctx.attr.lock)
+    args = ctx.actions.args()
+    args.add(ctx.file._extractor)
+    args.add("--in-place")
+    args.add("--dest", site_packages.path)
+    args.add("--data-dir", data.path)
+    args.add("--lib-dirs", lib_dirs)
+    args.add("--what", what)
+    if ctx.attr.compile_pyc:
+        args.add("--compile", ctx.attr.python)
+    args.add_all(ctx.files.wheels)
+    ctx.actions.run(
+        executable = interpreter,
+        arguments = [args],
+        inputs = depset([ctx.file._extractor] + ctx.files.wheels),
+        tools = tools,
+        outputs = [site_packages, data, lib_dirs],
+        mnemonic = "TorchInstallCell",
+        progress_message = "Installing {} wheels of cell {}".format(len(ctx.files.wheels), ctx.attr.cell),
+    )
+    return [
+        DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs])),
+        TorchCellInfo(cell = ctx.attr.cell, lib_dirs = lib_dirs, site_packages = site_packages),
+    ]
+
+cell_tree = rule(
+    implementation = _cell_tree_impl,
+    doc = "Installs a cell's wheels into one site-packages directory (a tree artifact).",
+    attrs = {
+        "cell": attr.string(mandatory = True, doc = "The lock cell key, for messages."),
+        "compile_pyc": attr.bool(default = True, doc = "Byte-compile when the interpreter's version is `python`."),
+        "interpreter": attr.label(
+            allow_single_file = True,
+            executable = True,
+            cfg = "exec",
+            doc = "Runs the extractor instead of the Python toolchain's interpreter.",
+        ),
+        "lock": attr.string(mandatory = True, doc = "The lock's label, for messages."),
+        "python": attr.string(mandatory = True, doc = "The cell's Python version, major.minor."),
+        "wheels": attr.label_list(allow_files = [".whl"], mandatory = True, doc = "The cell's wheels."),
+        "_extractor": attr.label(default = "//torch/private:extract_wheels.py", allow_single_file = True),
+    },
+    toolchains = [_PYTHON_TOOLCHAIN],
+    provides = [TorchCellInfo],
+)
