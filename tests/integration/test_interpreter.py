@@ -56,6 +56,7 @@ def _workspace(make, name, interpreter, python="3.11"):
     ws.write("BUILD.bazel", 'load("@rules_torch//torch:defs.bzl", "torch_py_test")\n\ntorch_py_test(name = "t", srcs = ["t.py"], deps = ["@torch//:torch"])\n')
     ws.write("t.py", TEST)
     ws.write_module(MODULE.format(interpreter=f", python_interpreter_target = {interpreter!r}" if interpreter else ""))
+    ws.bazel("clean")  # the install action must run in this test, not come from an earlier run's outputs
     return ws, log
 
 

@@ -28,8 +28,8 @@ class ImportTorchTest(unittest.TestCase):
         self.assertIsNone(torch.version.cuda)
 
     def test_imported_modules_have_fetch_time_pycs(self):
-        # The spoke byte-compiles at fetch time: nothing `import torch` loads from it is
-        # compiled again inside the sandbox (whose writes are thrown away after each run).
+        # The cell's install action byte-compiles the tree: nothing `import torch` loads from it
+        # is compiled again inside the sandbox (whose writes are thrown away after each run).
         import torch
 
         spoke = os.path.dirname(os.path.dirname(torch.__file__))
