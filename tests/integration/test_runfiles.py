@@ -35,3 +35,16 @@ def test_torch_test_runfiles_are_one_entry_per_tree():
     tree = trees.pop()
     files = int(subprocess.run(["sh", "-c", f"find '{tree}/' -type f | wc -l"], capture_output=True, text=True, check=True).stdout)
     assert files > 10000, f"{tree} has {files} files: not the real torch tree"
+
+
+@pytest.mark.real_torch
+def test_one_tree_per_cell_whatever_the_compilation_mode():
+    """cell_tree's transition builds the tree in one configuration: `-c opt` reuses it."""
+    for flags in ((), ("-c", "opt"), ("-c", "dbg")):
+        _bazel("build", *flags, TARGET)
+    out = _bazel("info", "output_path").strip().splitlines()[-1]
+    trees = subprocess.run(
+        ["sh", "-c", f"ls -d {out}/*/bin/external/*torch_cpu__cpu_linux_x86_64_cp311/site-packages"],
+        capture_output=True, text=True, check=False,
+    ).stdout.split()
+    assert len(trees) == 1, trees

@@ -60,7 +60,19 @@ def _cell_tree_impl(ctx):
         TorchCellInfo(cell = ctx.attr.cell, lib_dirs = lib_dirs, site_packages = site_packages),
     ]
 
+def _tree_transition_impl(_settings, _attr):
+    return {"//command_line_option:compilation_mode": "fastbuild"}
+
+# The tree is the same bytes whatever the build's C++ or optimization flags: build it in one
+# configuration, so that `-c opt` (or dbg) reuses the tree instead of installing a second copy.
+_tree_transition = transition(
+    implementation = _tree_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:compilation_mode"],
+)
+
 cell_tree = rule(
+    cfg = _tree_transition,
     implementation = _cell_tree_impl,
     doc = "Installs a cell's wheels into one site-packages directory (a tree artifact).",
     attrs = {
