@@ -12,12 +12,14 @@ lock tool from the configured indexes, see tests/integration/test_cuda_runtime.p
     venv: goal <= 1.1x;
 (c) runfiles entries of a torch test (lines of its runfiles_manifest) and a no-op
     `bazel test` (results cached): goal <= 1 s;
-(d) a cold fetch + extract of the CUDA spoke (fresh output base, fresh repository cache,
-    every wheel a local file through --distdir) against `pip install --no-deps` and
-    `uv pip install --no-deps` (fresh cache) of the same files into a fresh venv and against
-    `unzip -q -o` of all of them into one directory (the floor); and a warm fetch (fresh
-    output base, repository cache filled), also with --experimental_repository_cache_hardlinks
-    (Bazel links the cached wheels into the output base instead of copying them).
+(d) a cold fetch + install of the CUDA cell (`bazel build` of the spoke's cell tree in a fresh
+    output base with a fresh repository cache, every wheel a local file through --distdir: the
+    download, then the install action with pycs) against `pip install --no-deps` and
+    `uv pip install --no-deps` (with and without --compile-bytecode; fresh cache) of the same
+    files into a fresh venv and against `unzip -q -o` of all of them into one directory (the
+    floor); a warm one (fresh output base, repository cache filled), also with
+    --experimental_repository_cache_hardlinks; and one in a fresh output base whose
+    --disk_cache holds the tree (a CI runner, a worktree): no install action runs.
 
 Not a test: run it by hand on an otherwise idle machine. (d) needs ~25 GB of free disk for a
 while (each install is 5.3 GB; each is removed once timed unless --keep). uv comes from PATH,
@@ -130,8 +132,11 @@ class Bench:
 
     # (d) --------------------------------------------------------------------------------------
 
-    def spoke_fetch(self, name: str, repository_cache: Path, distdir: Path | None, extra: tuple[str, ...] = ()) -> float:
-        """Time of `bazel fetch` of the CUDA spoke in a fresh output base (server start excluded)."""
+    def spoke_fetch(
+        self, name: str, repository_cache: Path, distdir: Path | None, extra: tuple[str, ...] = ()
+    ) -> float:
+        """Time of `bazel build` of the CUDA cell's tree in a fresh output base (server start,
+        module resolution and the extension excluded): download + install action."""
         output_base = self.scratch / name
         bazel = [str(harness.BAZEL), f"--output_base={output_base}"]
         flags = [f"--repository_cache={repository_cache}", *extra]
@@ -141,11 +146,13 @@ class Bench:
             # Starts the server, resolves the module graph and evaluates the extension.
             must(run([*bazel, "fetch", "--repo=@torch", *flags], cwd=self.ws.root)[1], "bazel fetch @torch")
             subprocess.run(["sync"], check=True)
-            spoke = f"@@rules_torch~~torch~torch__{CELL}"
-            seconds, result = run([*bazel, "fetch", f"--repo={spoke}", *flags], cwd=self.ws.root)
-            must(result, f"bazel fetch {spoke}")
-            manifest = next((output_base / "external").glob(f"*__{CELL}")) / "cell.json"
-            self.spoke_files = json.loads(manifest.read_text())["files"]
+            tree = f"@@rules_torch~~torch~torch__{CELL}//:tree"
+            seconds, result = run([*bazel, "build", tree, *flags], cwd=self.ws.root)
+            must(result, f"bazel build {tree}")
+            subprocess.run(["sync"], check=True)
+            trees = list((output_base / "execroot" / "_main" / "bazel-out").glob(f"*/bin/external/*__{CELL}/site-packages"))
+            self.spoke_files = sum(len(files) for _, _, files in os.walk(trees[0]))
+            self.cache_hit = "disk cache hit" in result.stdout + result.stderr
             return seconds
         finally:
             run([*bazel, "shutdown"], cwd=self.ws.root)
@@ -168,6 +175,13 @@ class Bench:
         warm = self.spoke_fetch("ob_warm", repository_cache, None)
         hardlinks = ("--experimental_repository_cache_hardlinks",)
         warm_links = self.spoke_fetch("ob_warm_links", repository_cache, None, hardlinks)
+        disk_cache = self.scratch / "disk_cache"
+        self.spoke_fetch("ob_fill_disk_cache", repository_cache, None, (f"--disk_cache={disk_cache}",))
+        from_disk_cache = self.spoke_fetch(
+            "ob_disk_cache", repository_cache, None, (f"--disk_cache={disk_cache}", *hardlinks)
+        )
+        from_disk_cache_hit = self.cache_hit
+        remove(disk_cache)
         remove(repository_cache)
 
         pip_venv = self.venv("venv-pip")
@@ -244,11 +258,16 @@ class Bench:
             f"{len(self.wheels)} / {self.spoke_files}",
             f"{self.size / 1e9:.2f} GB of wheels",
         )
-        self.row("cold fetch+extract (fresh output base + repository cache, --distdir)", f"{cold:.1f} s")
-        self.row("warm fetch (fresh output base, repository cache filled)", f"{warm:.1f} s")
+        self.row("cold fetch + install (fresh output base + repository cache, --distdir)", f"{cold:.1f} s")
+        self.row("warm fetch + install (fresh output base, repository cache filled)", f"{warm:.1f} s")
         self.row("  the same with --experimental_repository_cache_hardlinks", f"{warm_links:.1f} s")
+        self.row(
+            "fresh output base, repository cache + --disk_cache filled (+ hardlinks)",
+            f"{from_disk_cache:.1f} s",
+            "tree from the disk cache" if from_disk_cache_hit else "NO disk cache hit: the install action ran",
+        )
         self.row("  the spoke's extractor alone, no Bazel (parallel inflate)", f"{extract:.1f} s")
-        self.row("  the same + .pyc compile (as the spoke does by default; test suites not compiled)", f"{extract_compile:.1f} s")
+        self.row("  the same + .pyc compile (as the install action does; test suites not compiled)", f"{extract_compile:.1f} s")
         self.row("pip install --no-deps (fresh venv, compiles .pyc)", f"{pip:.1f} s", "", f"cold/pip {cold / pip:.2f}x")
         for label, seconds in results.items():
             self.row(
@@ -311,7 +330,7 @@ class Bench:
         venv = self.venv_for_import()
         python = str(venv / "bin" / "python")
         program = str(self.ws.root / "import_torch.py")
-        spoke = next((self.ws.output_base() / "external").glob(f"*__{CELL}")) / "site-packages"
+        spoke = self.ws.tree_dirs(CELL)[0]
         print(f"(a) import torch, median of {runs}, interleaved", flush=True)
         m = self.interleaved(
             {

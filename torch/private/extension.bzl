@@ -205,12 +205,15 @@ use_repo(torch, "torch")
 
 `@torch//:torch` (and `:torchvision`, `:torchaudio`, `:triton` when locked) then select the
 wheels of the cell that matches `--@rules_torch//torch:variant` (or `default_variant`) and the
-target platform. Each cell is a separate repository, fetched only when a build selects it.
+target platform. Each cell is a separate repository, fetched only when a build selects it;
+a fetch only downloads the cell's wheels (Bazel's downloader, sha256 checked), and a build
+action installs them into the cell's tree, one directory output: one runfiles entry per test,
+kept by the action cache, `--disk_cache` and a remote cache.
 """,
     attrs = {
         "compile_pyc": attr.bool(
             default = True,
-            doc = "Byte-compile the installed tree at fetch time (when the extracting interpreter, `python_interpreter_target` or `python3` on PATH, has the cell's Python version; unchecked-hash pycs; packages' tests/ directories are left to compile on import), so imports inside sandboxed tests don't recompile torch. Default: True.",
+            doc = "Byte-compile the installed tree (when the installing interpreter, the Python toolchain's or `python_interpreter_target`, has the cell's Python version; unchecked-hash pycs; packages' tests/ directories are left to compile on import), so imports inside sandboxed tests don't recompile torch. Default: True.",
         ),
         "default_variant": attr.string(
             default = "cpu",
@@ -233,7 +236,7 @@ target platform. Each cell is a separate repository, fetched only when a build s
         ),
         "python_interpreter_target": attr.label(
             allow_single_file = True,
-            doc = "The Python interpreter that extracts the wheels and byte-compiles them at fetch time, e.g. `\"@python_3_11_host//:python\"` (the host-platform interpreter of a rules_python `python.toolchain`; the same spelling as `pip.parse`'s attribute). With it, fetching needs no `python3` on the host's PATH and pycs always match the interpreter's version; a cell whose Python differs from the interpreter's gets no pycs (a warning says so). Default: `python3` from PATH (pycs only for cells of its version).",
+            doc = "The Python interpreter that installs each cell's tree (the build action that extracts and byte-compiles the wheels), instead of the registered Python toolchain's, e.g. `\"@python_3_11_host//:python\"` (the same spelling as `pip.parse`'s attribute). Fetching runs no interpreter either way: a spoke only downloads. A cell whose Python differs from the interpreter's gets no pycs (the install action says so). Default: the Python toolchain's interpreter.",
         ),
         "python_version": attr.string(
             doc = "The default Python version (major.minor) among the lock's cells; required when the lock has several. The cells of the lock's other Python versions are selected when rules_python's `@rules_python//python/config_settings:python_version` flag names their version (its version transitions set it, or `--@rules_python//python/config_settings:python_version=3.10.9`; a minor version such as `3.10` where rules_python accepts one). A locked Python without a cell for the selected variant and platform is an error, not a fallback to the default Python. Default: the lock's only Python version.",
