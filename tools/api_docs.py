@@ -120,6 +120,8 @@ def render() -> str:
     fields = provider["fields"]
     out += [f"| `{ast.literal_eval(k)}` | {_cell(ast.literal_eval(v))} |" for k, v in zip(fields.keys, fields.values, strict=True)]
     out.append("")
+    aspect = _keywords(_assignments(runtime)["torch_runtime_aspect"])
+    out += ["### `torch_runtime_aspect`", "", _string(aspect["doc"]).strip(), ""]
 
     assigned = _assignments(extension)
     ext = _keywords(assigned["torch"])

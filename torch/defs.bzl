@@ -17,9 +17,16 @@ under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed direct
 """
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
-load("//torch/private:runtime.bzl", "torch_executable", "torch_library", "torch_test", _TorchRuntimeInfo = "TorchRuntimeInfo")
+load(
+    "//torch/private:runtime.bzl",
+    "torch_executable",
+    "torch_test",
+    _TorchRuntimeInfo = "TorchRuntimeInfo",
+    _torch_runtime_aspect = "torch_runtime_aspect",
+)
 
 TorchRuntimeInfo = _TorchRuntimeInfo
+torch_runtime_aspect = _torch_runtime_aspect
 
 # Attributes that belong to the outer (launcher) target rather than the inner py_binary.
 _OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with"]
@@ -35,32 +42,17 @@ def _main(name, srcs, main):
     fail("torch_py_binary/torch_py_test {}: set main (none of srcs is {}.py)".format(name, name))
 
 def torch_py_library(name, **kwargs):
-    """A py_library that carries the shared-library directories of its deps (TorchRuntimeInfo).
+    """A py_library of torch code: `py_library(name, **kwargs)`, under a name that says so.
 
-    Takes every attribute of py_library. A torch_py_binary or torch_py_test depending on it,
-    directly or through plain py_library targets, puts those directories on LD_LIBRARY_PATH.
+    Takes every attribute of py_library and returns what py_library returns (PyInfo and every
+    other provider). A torch_py_binary or torch_py_test finds the shared-library directories of
+    its transitive deps through any py_library, this one or a plain one (torch_runtime_aspect).
 
     Args:
       name: the target's name.
       **kwargs: py_library attributes (srcs, deps, data, imports, visibility, ...).
     """
-    visibility = kwargs.pop("visibility", None)
-    tags = kwargs.pop("tags", None)
-    testonly = kwargs.pop("testonly", None)
-    py_library(
-        name = name + ".py_library",
-        visibility = ["//visibility:private"],
-        tags = (tags or []) + ["manual"],
-        testonly = testonly,
-        **kwargs
-    )
-    torch_library(
-        name = name,
-        library = ":" + name + ".py_library",
-        visibility = visibility,
-        tags = tags,
-        testonly = testonly,
-    )
+    py_library(name = name, **kwargs)
 
 def _executable(rule, name, is_test, kwargs):
     srcs = kwargs.get("srcs", [])

@@ -4,16 +4,11 @@ load("@rules_python//python:defs.bzl", "PyInfo")
 load(":cell_tree.bzl", "TorchCellInfo")
 
 TorchRuntimeInfo = provider(
-    doc = "The shared-library directories a torch program needs on LD_LIBRARY_PATH.",
+    doc = "What a torch program needs at run time from its dependencies: where their shared libraries are.",
     fields = {
-        "libs": "depset of strings 'DIR|PROBE': a runfiles directory holding shared libraries, and one library in it (resolves DIR through a runfiles manifest).",
-        "trees": "depset of TorchCellInfo: installed cell trees, whose lib_dirs file names their library directories.",
+        "lib_dirs": "depset of struct(dir, probe): a runfiles directory (runfiles-root-relative path) that holds shared libraries, and the runfiles path of one of them (it locates `dir` through a runfiles manifest). From the libraries' own files, e.g. pip.parse's per-wheel repositories.",
+        "trees": "depset of TorchCellInfo: the installed cell trees, struct-like with `cell` (the lock cell key), `site_packages` (the tree, a directory File) and `lib_dirs` (a File naming the tree's library directories, one per line).",
     },
-)
-
-_LibsInfo = provider(
-    doc = "What _libs_aspect found in a target and its deps (private: the aspect cannot return TorchRuntimeInfo where a torch_py_library already does).",
-    fields = {"libs": "as TorchRuntimeInfo.libs", "trees": "as TorchRuntimeInfo.trees"},
 )
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
@@ -27,39 +22,48 @@ def _runfiles_path(ctx, file):
 def _is_shared_library(basename):
     return basename.endswith(".so") or ".so." in basename or basename.endswith(".dylib")
 
-def _own_libs(ctx, files):
+def _own_lib_dirs(ctx, files):
     dirs = {}
     for file in files:
         if _is_shared_library(file.basename):
             path = _runfiles_path(ctx, file)
             directory = path.rpartition("/")[0]
             if directory not in dirs:
-                dirs[directory] = directory + "|" + path
+                dirs[directory] = struct(dir = directory, probe = path)
     return dirs.values()
 
-def _libs_aspect_impl(target, ctx):
-    # Works for any repository layout: a rules_torch spoke, or pip.parse's one repository per
-    # wheel, whose py_library carries the wheel's files as data.
+def _runtime_aspect_impl(_target, ctx):
+    # Works for any repository layout: a rules_torch spoke (its cell tree, in `data`), or
+    # pip.parse's one repository per wheel, whose py_library carries the wheel's files as data.
     files = []
     for attr in ["data", "srcs"]:
         files.extend(getattr(ctx.rule.files, attr, []))
-    deps = [dep[_LibsInfo] for dep in getattr(ctx.rule.attr, "deps", []) if _LibsInfo in dep]
-    if TorchRuntimeInfo in target:
-        deps.append(target[TorchRuntimeInfo])
+    deps = [dep[TorchRuntimeInfo] for dep in getattr(ctx.rule.attr, "deps", []) if TorchRuntimeInfo in dep]
     trees = [d[TorchCellInfo] for d in getattr(ctx.rule.attr, "data", []) if TorchCellInfo in d]
-    return [_LibsInfo(
-        libs = depset(_own_libs(ctx, files), transitive = [d.libs for d in deps]),
+    return [TorchRuntimeInfo(
+        lib_dirs = depset(_own_lib_dirs(ctx, files), transitive = [d.lib_dirs for d in deps]),
         trees = depset(trees, transitive = [d.trees for d in deps]),
     )]
 
-libs_aspect = aspect(
-    implementation = _libs_aspect_impl,
+torch_runtime_aspect = aspect(
+    implementation = _runtime_aspect_impl,
     attr_aspects = ["deps"],
-    doc = "Collects the directories of shared libraries in a target's transitive deps.",
+    provides = [TorchRuntimeInfo],
+    doc = """Collects TorchRuntimeInfo (the shared-library directories and cell trees) of a target and its transitive `deps`.
+
+torch_py_binary and torch_py_test apply it to their deps. A rule of your own that needs the same
+information applies it to an attribute and reads `dep[TorchRuntimeInfo]`:
+
+```starlark
+load("@rules_torch//torch:defs.bzl", "TorchRuntimeInfo", "torch_runtime_aspect")
+
+my_rule = rule(..., attrs = {"deps": attr.label_list(aspects = [torch_runtime_aspect])})
+```
+""",
 )
 
-def collect_libs(deps):
-    """Merges what libs_aspect found in deps.
+def collect_runtime(deps):
+    """Merges the TorchRuntimeInfo that torch_runtime_aspect attached to deps.
 
     Args:
       deps: targets the aspect ran on.
@@ -67,30 +71,11 @@ def collect_libs(deps):
     Returns:
       A TorchRuntimeInfo.
     """
-    found = [d[_LibsInfo] for d in deps if _LibsInfo in d]
+    found = [d[TorchRuntimeInfo] for d in deps if TorchRuntimeInfo in d]
     return TorchRuntimeInfo(
-        libs = depset(transitive = [f.libs for f in found]),
+        lib_dirs = depset(transitive = [f.lib_dirs for f in found]),
         trees = depset(transitive = [f.trees for f in found]),
     )
-
-def _library_impl(ctx):
-    library = ctx.attr.library
-    providers = [
-        library[DefaultInfo],
-        collect_libs([library]),
-    ]
-    for provider in [PyInfo, OutputGroupInfo, InstrumentedFilesInfo]:
-        if provider in library:
-            providers.append(library[provider])
-    return providers
-
-torch_library = rule(
-    implementation = _library_impl,
-    doc = "Forwards a py_library and adds TorchRuntimeInfo (see torch_py_library).",
-    attrs = {
-        "library": attr.label(mandatory = True, aspects = [libs_aspect], providers = [PyInfo]),
-    },
-)
 
 def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
@@ -180,10 +165,9 @@ def _executable_impl(ctx):
     imports, generated = _import_dirs(ctx, binary)
     roots = {}
     lib_lines = []
-    runtime_info = collect_libs(ctx.attr.deps)
-    for entry in sorted(runtime_info.libs.to_list()):
-        directory, probe = entry.split("|")
-        path = _locate(ctx, directory, probe, 1, generated, roots, lib_lines)
+    runtime_info = collect_runtime(ctx.attr.deps)
+    for entry in sorted(runtime_info.lib_dirs.to_list(), key = lambda e: e.dir):
+        path = _locate(ctx, entry.dir, entry.probe, 1, generated, roots, lib_lines)
         lib_lines.append("join libs " + path)
     for tree in runtime_info.trees.to_list():
         site_packages = _shell_quote(_runfiles_path(ctx, tree.site_packages))
@@ -219,7 +203,7 @@ def _executable_impl(ctx):
 
 _EXECUTABLE_ATTRS = {
     "binary": attr.label(mandatory = True, providers = [PyInfo], doc = "The py_binary or py_test whose program to launch."),
-    "deps": attr.label_list(aspects = [libs_aspect], doc = "Where to look for shared libraries (the binary's deps)."),
+    "deps": attr.label_list(aspects = [torch_runtime_aspect], doc = "Where to look for shared libraries (the binary's deps)."),
     "env": attr.string_dict(doc = "Environment variables for `bazel run` and `bazel test`."),
     "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "The program's main file."),
     "_template": attr.label(default = "//torch/private:launcher.sh.tpl", allow_single_file = True),
