@@ -41,7 +41,7 @@ def _driver_version(mctx):
 def _pip_label(hub_label, name):
     return "@@{}//{}".format(hub_label.workspace_name, pip_package_dir(name))
 
-def _wheels_hub(mctx, module, tag):
+def _wheels_hub(mctx, module, tag, repos):
     lock = _read_lock(mctx, tag.lock)
     source = str(tag.lock)
     cells = lock["cells"]
@@ -99,7 +99,7 @@ def _wheels_hub(mctx, module, tag):
             else:
                 wheels.append(wheel)
         spoke_name = "{}__{}".format(prefix, key.replace(".", "_"))
-        spoke(
+        repos.append(("spoke", dict(
             name = spoke_name,
             cell = key,
             compile_pyc = tag.compile_pyc,
@@ -108,7 +108,7 @@ def _wheels_hub(mctx, module, tag):
             python = cell["python"],
             python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
-        )
+        )))
         by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
         by_python["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
 
@@ -131,7 +131,7 @@ def _wheels_hub(mctx, module, tag):
         "hub": tag.hub,
         "lock": source,
     }
-    hub(
+    repos.append(("hub", dict(
         name = prefix,
         build_file_content = hub_build_file(
             hub = tag.hub,
@@ -141,10 +141,21 @@ def _wheels_hub(mctx, module, tag):
             unavailable_message = details,
             other_pythons = other_pythons,
         ),
-    )
+    )))
     return tag.default_variant == "auto"
 
-def _torch_impl(mctx):
+def parse_modules(mctx):
+    """Decides every repository the extension creates; creates none (unit-tested with a mock).
+
+    Args:
+      mctx: the module_ctx (or a struct with `modules`, `is_dev_dependency`, `path`, `read`,
+        and for `default_variant = "auto"` `os`, `which`, `execute`).
+
+    Returns:
+      struct(repos = [(rule name: "spoke" | "hub" | "pip_hub", kwargs)], root_deps,
+      root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host).
+    """
+    repos = []
     root_deps = []
     root_dev_deps = []
     read_host = False
@@ -154,22 +165,30 @@ def _torch_impl(mctx):
             if tag.hub in hubs:
                 fail("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
             hubs[tag.hub] = mctx.is_dev_dependency(tag)
-            auto = _wheels_hub(mctx, module, tag)
+            auto = _wheels_hub(mctx, module, tag, repos)
             read_host = read_host or auto
         for tag in module.tags.from_pip:
             if tag.hub in hubs:
                 fail("rules_torch: module '{}' has two torch tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
             hubs[tag.hub] = mctx.is_dev_dependency(tag)
-            _from_pip_hub(module, tag)
+            _from_pip_hub(module, tag, repos)
         if module.is_root:
             root_deps = sorted([h for h, dev in hubs.items() if not dev])
             root_dev_deps = sorted([h for h, dev in hubs.items() if dev])
+    return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host)
+
+_RULES = {"hub": hub, "pip_hub": pip_hub, "spoke": spoke}
+
+def _torch_impl(mctx):
+    plan = parse_modules(mctx)
+    for rule_name, kwargs in plan.repos:
+        _RULES[rule_name](**kwargs)
 
     # default_variant = "auto" asked the host's driver: the result is not a function of the
     # module files alone.
-    return reproducible_extension(mctx, root_deps, root_dev_deps, reproducible = not read_host)
+    return reproducible_extension(mctx, plan.root_deps, plan.root_dev_deps, reproducible = plan.reproducible)
 
-def _from_pip_hub(module, tag):
+def _from_pip_hub(module, tag, repos):
     if not tag.variants:
         fail("rules_torch: torch.from_pip(hub = \"{}\") maps no variant; e.g. variants = {{\"cpu\": \"@pypi_cpu\", \"cu130\": \"@pypi_cu130\"}}.".format(tag.hub))
     if tag.default_variant and tag.default_variant not in tag.variants:
@@ -179,14 +198,14 @@ def _from_pip_hub(module, tag):
             ", ".join(sorted(tag.variants)),
             tag.default_variant,
         ))
-    pip_hub(
+    repos.append(("pip_hub", dict(
         name = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub),
         default_variant = tag.default_variant,
         hub = tag.hub,
         packages = tag.packages,
         shown = {variant: "@@" + label.workspace_name for variant, label in tag.variants.items()},
         variants = {variant: label.workspace_name for variant, label in tag.variants.items()},
-    )
+    )))
 
 _wheels = tag_class(
     doc = """Creates a hub repository of torch wheels from a rules_torch lock file.

@@ -1,0 +1,36 @@
+"""The tables the Starlark side and the lock tool both hold agree: the lock schema version and
+the platforms (names, and the @platforms constraints the hub selects them with)."""
+
+import ast
+import sys
+
+from harness import REPO
+
+sys.path.insert(0, str(REPO / "python"))
+from rules_torch.cells import PLATFORMS  # noqa: E402
+from rules_torch.lock_schema import SCHEMA_VERSION  # noqa: E402
+
+_OS = {"linux": "@platforms//os:linux", "darwin": "@platforms//os:macos", "win32": "@platforms//os:windows"}
+_CPU = {"x86_64": "@platforms//cpu:x86_64", "AMD64": "@platforms//cpu:x86_64", "aarch64": "@platforms//cpu:aarch64", "arm64": "@platforms//cpu:aarch64"}
+
+
+def _starlark_constants(path):
+    """Top-level NAME = <literal> assignments of a .bzl file (Starlark parses as Python here)."""
+    tree = ast.parse(path.read_text(), str(path))
+    constants = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                constants[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return constants
+
+
+def test_schema_version_and_platforms_agree():
+    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock.bzl")
+    assert lock_bzl["SCHEMA_VERSION"] == SCHEMA_VERSION
+    constraints = lock_bzl["PLATFORM_CONSTRAINTS"]
+    assert sorted(constraints) == sorted(PLATFORMS)
+    for name, platform in PLATFORMS.items():
+        assert sorted(constraints[name]) == sorted([_OS[platform.sys_platform], _CPU[platform.platform_machine]]), name

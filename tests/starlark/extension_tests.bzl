@@ -1,0 +1,121 @@
+"""Unit tests of the torch extension's pure part (parse_modules) against a mock module_ctx."""
+
+load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private:extension.bzl", "parse_modules")
+
+_LOCK_LABEL = Label("//tests/locks:torch_cpu.lock.json")
+
+def _wheel(name, version = "1.0"):
+    filename = "{}-{}-py3-none-any.whl".format(name, version)
+    return {"extras": [], "filename": filename, "name": name, "sha256": "0" * 64, "url": "https://example.com/" + filename, "version": version}
+
+def _cell(variant):
+    return {"platform": "linux_x86_64", "python": "3.11", "variant": variant, "wheels": [_wheel("filelock"), _wheel("torch", "2.5.1+" + variant)]}
+
+_LOCK = {
+    "cells": {"cpu_linux_x86_64_cp311": _cell("cpu"), "cu121_linux_x86_64_cp311": _cell("cu121")},
+    "request": {"platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "variants": ["cpu", "cu121"]},
+    "schema_version": 1,
+}
+
+def _tag(hub = "torch", dev = False, **kwargs):
+    attrs = dict(
+        compile_pyc = True,
+        default_variant = "cpu",
+        hub = hub,
+        lock = _LOCK_LABEL,
+        pip_deps = None,
+        platforms = [],
+        python_interpreter_target = None,
+        python_version = "",
+        torch_version = "",
+        variants = [],
+        dev = dev,
+    )
+    attrs.update(kwargs)
+    return struct(**attrs)
+
+def _module(name, is_root, wheels = [], from_pip = []):
+    return struct(name = name, is_root = is_root, tags = struct(wheels = wheels, from_pip = from_pip))
+
+def _mctx(modules, driver = None):
+    return struct(
+        modules = modules,
+        is_dev_dependency = lambda tag: tag.dev,
+        path = lambda label: struct(exists = True, label = label),
+        read = lambda _path: json.encode(_LOCK),
+        os = struct(environ = {"RULES_TORCH_NVIDIA_DRIVER": driver} if driver != None else {}),
+        which = lambda _name: None,
+    )
+
+def _repos(plan, rule):
+    return {kwargs["name"]: kwargs for rule_name, kwargs in plan.repos if rule_name == rule}
+
+def _spokes_and_hub_test(ctx):
+    env = unittest.begin(ctx)
+    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag()])]))
+    spokes = _repos(plan, "spoke")
+    asserts.equals(env, ["torch__cpu_linux_x86_64_cp311", "torch__cu121_linux_x86_64_cp311"], sorted(spokes))
+    cpu = spokes["torch__cpu_linux_x86_64_cp311"]
+    asserts.equals(env, "cpu_linux_x86_64_cp311", cpu["cell"])
+    asserts.equals(env, "3.11", cpu["python"])
+    asserts.equals(env, str(_LOCK_LABEL), cpu["lock_source"])
+    asserts.equals(env, [], cpu["deps"])
+    asserts.equals(env, ["filelock", "torch"], [w["name"] for w in json.decode(cpu["wheels"])])
+    asserts.equals(env, ["torch"], sorted(_repos(plan, "hub")))
+    asserts.equals(env, ["torch"], plan.root_deps)
+    asserts.equals(env, [], plan.root_dev_deps)
+    asserts.true(env, plan.reproducible)
+    return unittest.end(env)
+
+def _non_root_and_dev_test(ctx):
+    env = unittest.begin(ctx)
+    plan = parse_modules(_mctx([
+        _module("app", True, wheels = [_tag(hub = "torch_dev", dev = True)]),
+        _module("lib", False, wheels = [_tag()]),
+    ]))
+    asserts.equals(env, ["lib__torch", "torch_dev"], sorted(_repos(plan, "hub")))
+    asserts.true(env, "lib__torch__cpu_linux_x86_64_cp311" in _repos(plan, "spoke"))
+    asserts.equals(env, [], plan.root_deps)
+    asserts.equals(env, ["torch_dev"], plan.root_dev_deps)
+    return unittest.end(env)
+
+def _pip_deps_test(ctx):
+    env = unittest.begin(ctx)
+    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(pip_deps = Label("@@pypi//:BUILD.bazel"))])]))
+    cpu = _repos(plan, "spoke")["torch__cpu_linux_x86_64_cp311"]
+    asserts.equals(env, ["@@pypi//filelock"], cpu["deps"])
+    asserts.equals(env, ["torch"], [w["name"] for w in json.decode(cpu["wheels"])])
+    return unittest.end(env)
+
+def _auto_reads_the_host_test(ctx):
+    env = unittest.begin(ctx)
+    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(default_variant = "auto")])], driver = "580.65.06"))
+    asserts.false(env, plan.reproducible)
+    return unittest.end(env)
+
+def _from_pip_test(ctx):
+    env = unittest.begin(ctx)
+    tag = struct(hub = "torch", default_variant = "cpu", packages = ["torch"], variants = {"cpu": Label("@@pypi_cpu//:BUILD.bazel")}, dev = False)
+    plan = parse_modules(_mctx([_module("app", True, from_pip = [tag])]))
+    asserts.equals(env, {"torch": {
+        "default_variant": "cpu",
+        "hub": "torch",
+        "name": "torch",
+        "packages": ["torch"],
+        "shown": {"cpu": "@@pypi_cpu"},
+        "variants": {"cpu": "pypi_cpu"},
+    }}, _repos(plan, "pip_hub"))
+    asserts.equals(env, ["torch"], plan.root_deps)
+    return unittest.end(env)
+
+spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
+non_root_and_dev_test = unittest.make(_non_root_and_dev_test)
+pip_deps_test = unittest.make(_pip_deps_test)
+auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
+from_pip_test = unittest.make(_from_pip_test)
+
+def extension_test_suite(name):
+    unittest.suite(name, spokes_and_hub_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test)
