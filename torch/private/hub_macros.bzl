@@ -1,0 +1,124 @@
+"""The macros a hub's generated BUILD file calls: one for its settings, one per package.
+
+The hub repository's BUILD file is one `load` of this file and one call per target (see
+hub.bzl's hub_build_file); the selection logic lives here, in real Starlark, and
+tests/starlark/hub_tests.bzl checks what each macro declares, whole.
+"""
+
+load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")
+load("//torch:defs.bzl", "torch_py_binary")
+load(":lock.bzl", "PLATFORM_CONSTRAINTS")
+load(":unavailable.bzl", "torch_unavailable")
+
+VARIANT_FLAG = "@rules_torch//torch:variant"
+
+# rules_python's Python version flag, set by its version transitions or on the command line
+# (--@rules_python//python/config_settings:python_version=3.10.9). The hub matches it with
+# config_settings of its own, one per value meaning a locked Python: the minor version ("3.10",
+# what newer rules_python accepts) and each full version rules_python knows (its TOOL_VERSIONS;
+# the only values rules_python 0.2x accepts). rules_python's own is_python_* settings exist only
+# for the versions a module registers, so the hub cannot name them.
+PYTHON_FLAG = "@rules_python//python/config_settings:python_version"
+
+def _native_rules():
+    return struct(
+        alias = native.alias,
+        config_setting = native.config_setting,
+        select = select,
+        torch_py_binary = torch_py_binary,
+        torch_unavailable = torch_unavailable,
+    )
+
+def python_values(python, tool_versions = TOOL_VERSIONS):
+    """The values of rules_python's version flag that mean Python `python` (major.minor).
+
+    Args:
+      python: "3.10".
+      tool_versions: the full versions rules_python knows.
+
+    Returns:
+      ["3.10", "3.10.9", ...].
+    """
+    return [python] + [v for v in tool_versions if v.startswith(python + ".")]
+
+def setting_name(variant, platform):
+    """The hub's config_setting for a variant on a platform ("": any platform)."""
+    return "_is_{}{}".format(variant.replace(".", "_"), "_" + platform if platform else "")
+
+def _default_name(platform):
+    return "_is_default" + ("_" + platform if platform else "")
+
+def _keys(spokes, other_pythons):
+    keys = {k: True for k in spokes}
+    for cells in other_pythons.values():
+        keys.update({k: True for k in cells})
+    return sorted(keys)
+
+def torch_hub_settings(spokes, default_variant, details, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
+    """Declares the hub's config_settings and its no-match targets.
+
+    Args:
+      spokes: dict "variant|platform" -> the label of the cell's package targets (platform "":
+        any target platform), for the default Python.
+      default_variant: the variant used when the flag is unset ("" for none).
+      details: JSON of what is locked, for the no-match message (see unavailable.bzl).
+      other_pythons: dict Python (major.minor) -> a dict like `spokes` for that Python's cells.
+      tool_versions: the full Python versions rules_python knows.
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+    rules = rules or _native_rules()
+    for key in _keys(spokes, other_pythons):
+        variant, platform = key.split("|")
+        constraints = {"constraint_values": PLATFORM_CONSTRAINTS[platform]} if platform else {}
+        rules.config_setting(name = setting_name(variant, platform), flag_values = {VARIANT_FLAG: variant}, **constraints)
+        if variant == default_variant:
+            rules.config_setting(name = _default_name(platform), flag_values = {VARIANT_FLAG: ""}, **constraints)
+    for python in sorted(other_pythons):
+        for value in python_values(python, tool_versions):
+            rules.config_setting(name = "_python_" + value, flag_values = {PYTHON_FLAG: value})
+    rules.torch_unavailable(name = "_unavailable", details = details)
+    for python in sorted(other_pythons):
+        rules.torch_unavailable(name = "_unavailable_python_" + python, details = details, python = python)
+
+def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
+    """Declares @<hub>//:<name>, an alias of the selected cell's package target.
+
+    Args:
+      name: the package (torch, torchvision, ...).
+      spokes: as for torch_hub_settings; "{package}" in a label is replaced by `name`.
+      default_variant: as for torch_hub_settings.
+      other_pythons: as for torch_hub_settings.
+      tool_versions: as for torch_hub_settings.
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+    rules = rules or _native_rules()
+    choices = {}
+    for key in _keys(spokes, other_pythons):
+        variant, platform = key.split("|")
+        setting = setting_name(variant, platform)
+        label = spokes.get(key, ":_unavailable").replace("{package}", name)
+        if other_pythons:
+            # Every cell selects on the Python version: a Python that is locked, but not for
+            # this variant and platform, must not fall back to the default Python's wheels.
+            by_python = {}
+            for python in sorted(other_pythons):
+                other = other_pythons[python].get(key, ":_unavailable_python_" + python).replace("{package}", name)
+                by_python.update({":_python_" + v: other for v in python_values(python, tool_versions)})
+            by_python["//conditions:default"] = label
+            label = ":_{}{}".format(name, setting)
+            rules.alias(name = label[1:], actual = rules.select(by_python))
+        choices[":" + setting] = label
+        if variant == default_variant:
+            choices[":" + _default_name(platform)] = label
+    choices["//conditions:default"] = ":_unavailable"
+    rules.alias(name = name, actual = rules.select(choices))
+
+def torch_hub_doctor(rules = None):
+    """Declares :doctor, `bazel run @<hub>//:doctor` (see doctor.py).
+
+    Args:
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+    rules = rules or _native_rules()
+    doctor = Label("//torch/private:doctor.py")
+    rules.torch_py_binary(name = "doctor", srcs = [doctor], main = doctor, deps = [":torch"])
