@@ -11,10 +11,11 @@
 
 For each mode, in a fresh output base with a fresh --repository_cache (both under a scratch
 directory), it measures:
-  cold fetch     `bazel fetch //:import_test` (the server is started first, not timed): the
-                 wheels downloaded from the configured indexes (local files and PyPI) and
-                 extracted;
-  disk           `du -sb` of output_base/external plus the repository cache;
+  cold fetch     `bazel fetch //:import_test` then `bazel build //:import_test` (the server is
+                 started first, not timed): the wheels downloaded from the configured indexes
+                 (local files and PyPI) and installed (the spoke mode installs its cell's tree in
+                 the build);
+  disk           `du -sb` of output_base/external and execroot (the cell tree) plus the repository cache;
   runfiles       lines of the import test's runfiles_manifest;
   import torch   inside `bazel test //:import_test --nocache_test_results` (the test prints
                  time.perf_counter around `import torch`), median of --runs.
@@ -84,15 +85,17 @@ class Mode:
     def measure(self, runs: int) -> dict:
         must(self.bazel("info", "release"), "bazel info (server start)")
         subprocess.run(["sync"], check=True)
+        # Fetch + build: in the spoke mode the fetch only downloads, and the build installs the
+        # cell's tree (an action); in the pip.parse mode the fetch installs every wheel.
         start = time.perf_counter()
         must(self.bazel("fetch", "//:import_test"), f"{self.name}: bazel fetch //:import_test")
+        must(self.bazel("build", "//:import_test"), f"{self.name}: bazel build //:import_test")
         fetch = time.perf_counter() - start
         subprocess.run(["sync"], check=True)
         disk = sum(
             int(subprocess.run(["du", "-sb", str(p)], capture_output=True, text=True, check=True).stdout.split()[0])
-            for p in (self.output_base / "external", self.repository_cache)
+            for p in (self.output_base / "external", self.output_base / "execroot", self.repository_cache)
         )
-        must(self.bazel("build", "//:import_test"), f"{self.name}: bazel build //:import_test")
         manifest = self.info("bazel-bin") / "import_test.runfiles_manifest"
         entries = len(manifest.read_text().splitlines())
         log = self.info("bazel-testlogs") / "import_test" / "test.log"
@@ -146,7 +149,7 @@ def main() -> int:
 
     rows = [
         ("cold fetch (s)", lambda r: f"{r['fetch']:.1f}"),
-        ("disk: external + repository cache (GB)", lambda r: f"{r['disk'] / 1e9:.2f}"),
+        ("disk: external + execroot + repository cache (GB)", lambda r: f"{r['disk'] / 1e9:.2f}"),
         ("runfiles entries of //:import_test", lambda r: str(r["runfiles"])),
         (f"import torch in bazel test (s, median of {args.runs})", lambda r: f"{r['import']:.3f}"),
     ]
