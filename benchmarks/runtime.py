@@ -147,11 +147,16 @@ class Bench:
             must(run([*bazel, "fetch", "--repo=@torch", *flags], cwd=self.ws.root)[1], "bazel fetch @torch")
             subprocess.run(["sync"], check=True)
             tree = f"@@rules_torch~~torch~torch__{CELL}//:tree"
-            seconds, result = run([*bazel, "build", tree, *flags], cwd=self.ws.root)
+            # --symlink_prefix=/: no convenience symlinks, the workspace's bazel-bin stays its own.
+            seconds, result = run([*bazel, "build", "--symlink_prefix=/", tree, *flags], cwd=self.ws.root)
             must(result, f"bazel build {tree}")
             subprocess.run(["sync"], check=True)
             trees = list((output_base / "execroot" / "_main" / "bazel-out").glob(f"*/bin/external/*__{CELL}/site-packages"))
             self.spoke_files = sum(len(files) for _, _, files in os.walk(trees[0]))
+            self.disk = sum(
+                int(subprocess.run(["du", "-sb", str(p)], capture_output=True, text=True, check=True).stdout.split()[0])
+                for p in (output_base / "external", output_base / "execroot")
+            )
             self.cache_hit = "disk cache hit" in result.stdout + result.stderr
             return seconds
         finally:
@@ -172,7 +177,10 @@ class Bench:
         files = sorted(str(p) for p in self.files.iterdir())
         repository_cache = self.scratch / "repository_cache"
         cold = self.spoke_fetch("ob_cold", repository_cache, self.files)
+        self.row("cold fetch + install (fresh output base + repository cache, --distdir)", f"{cold:.1f} s")
+        self.row("  output base after it: external/ + execroot/ (the cell tree)", f"{self.disk / 1e9:.2f} GB")
         warm = self.spoke_fetch("ob_warm", repository_cache, None)
+        self.row("warm fetch + install (fresh output base, repository cache filled)", f"{warm:.1f} s")
         hardlinks = ("--experimental_repository_cache_hardlinks",)
         warm_links = self.spoke_fetch("ob_warm_links", repository_cache, None, hardlinks)
         disk_cache = self.scratch / "disk_cache"
@@ -249,7 +257,8 @@ class Bench:
         jobs = str(os.cpu_count() or 1)
         unzip_parallel = self.timed_install(
             "unzip (parallel)",
-            ["sh", "-c", f'printf "%s\\n" "$@" | xargs -P {jobs} -I{{}} unzip -q -o {{}} -d {out}', "sh", *files],
+            # One directory per wheel: parallel unzips into one directory race on its mkdirs.
+            ["sh", "-c", f'printf "%s\\n" "$@" | xargs -P {jobs} -I{{}} sh -c \'unzip -q -o "$1" -d "{out}/$(basename "$1")"\' sh {{}}', "sh", *files],
         )
         remove(out)
 
@@ -258,8 +267,6 @@ class Bench:
             f"{len(self.wheels)} / {self.spoke_files}",
             f"{self.size / 1e9:.2f} GB of wheels",
         )
-        self.row("cold fetch + install (fresh output base + repository cache, --distdir)", f"{cold:.1f} s")
-        self.row("warm fetch + install (fresh output base, repository cache filled)", f"{warm:.1f} s")
         self.row("  the same with --experimental_repository_cache_hardlinks", f"{warm_links:.1f} s")
         self.row(
             "fresh output base, repository cache + --disk_cache filled (+ hardlinks)",
