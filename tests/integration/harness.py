@@ -197,19 +197,34 @@ class Workspace:
 PYPI = "https://pypi.org/simple"
 
 
-def configured_indexes() -> list[str]:
-    """The index URLs tests may lock real torch from, in the order configured."""
-    configured = os.environ.get("RULES_TORCH_TEST_INDEXES")
+# The interpreter tests' stand-in toolchains run: the base interpreter of the one running pytest.
+HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _configured(variable: str, keys: tuple[str, ...]) -> list[str]:
+    """The values of `variable` (separated by spaces or commas), else of pip's configuration
+    keys (`pip config list`), in the order configured."""
+    configured = os.environ.get(variable)
     if configured is not None:
-        return [url for url in configured.replace(",", " ").split() if url]
+        return [value for value in configured.replace(",", " ").split() if value]
     command = [sys.executable, "-m", "pip", "config", "list"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
-    urls: list[str] = []
+    values: list[str] = []
     for line in result.stdout.splitlines():
         key, _, value = line.partition("=")
-        if key.split(".")[-1] in ("index-url", "extra-index-url"):
-            urls.extend(u for u in value.strip().strip("'\"").split() if u not in urls)
-    return urls
+        if key.split(".")[-1] in keys:
+            values.extend(v for v in value.strip().strip("'\"").split() if v not in values)
+    return values
+
+
+def configured_indexes() -> list[str]:
+    """The index URLs tests may lock real torch from (RULES_TORCH_TEST_INDEXES, else pip's)."""
+    return _configured("RULES_TORCH_TEST_INDEXES", ("index-url", "extra-index-url"))
+
+
+def configured_find_links() -> list[str]:
+    """The find-links locations of local wheels (RULES_TORCH_TEST_FIND_LINKS, else pip's)."""
+    return _configured("RULES_TORCH_TEST_FIND_LINKS", ("find-links",))
 
 
 def _index_page(index: str, project: str, timeout: float = 10.0) -> str:

@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, REPO, configured_find_links, workspace_factory  # noqa: F401 - pytest fixture
 
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 CELL = "cpu_linux_x86_64_cp311"
 VERSIONS = ["0.22.1", "1.9.2", "2.1.0", "2.3.2"]
-# The interpreter tests run Python with: this machine's 3.11 (the tests' own base interpreter).
-HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 REGISTRY_RC = """\
 common --registry=file://{registry}
@@ -125,15 +121,11 @@ def _requirements() -> str:
 
 
 def _pip_args() -> list[str]:
-    """Where pip.parse finds torch 2.13.0+cpu: the find-links directories of the machine's pip
-    configuration (RULES_TORCH_TEST_FIND_LINKS overrides). The pure-Python wheels come from PyPI.
-    (Index URLs are not passed: rules_python 2.1.0 then queries each index with Bazel's
-    downloader first, and fails on a file:// index that lacks a project.)"""
-    links = os.environ.get("RULES_TORCH_TEST_FIND_LINKS")
-    if links is None:
-        command = [sys.executable, "-m", "pip", "config", "get", "global.find-links"]
-        links = subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip().strip("'\"")
-    return [f"--find-links={link}" for link in links.split() if link]
+    """Where pip.parse finds torch 2.13.0+cpu: the machine's find-links directories. The
+    pure-Python wheels come from PyPI. (Index URLs are not passed: rules_python 2.1.0 then
+    queries each index with Bazel's downloader first, and fails on a file:// index that lacks a
+    project.)"""
+    return [f"--find-links={link}" for link in configured_find_links()]
 
 
 @pytest.fixture(scope="module", params=VERSIONS)

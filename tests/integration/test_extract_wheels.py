@@ -1,8 +1,7 @@
-"""The spoke's extractor (torch/private/extract_wheels.py) without Bazel: pip's layout, the
-fetch-time pycs and what it refuses."""
+"""The cell tree's extractor (torch/private/extract_wheels.py) without Bazel: pip's layout, the
+pycs, the library directories and what it refuses."""
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -25,7 +24,7 @@ def _wheel(tmp_path, *files):
 
 def _extract(tmp_path, *wheels, compile_py=True):
     dest = tmp_path / "site-packages"
-    args = [sys.executable, str(EXTRACTOR), "--dest", str(dest), "--manifest", str(tmp_path / "cell.json")]
+    args = [sys.executable, str(EXTRACTOR), "--dest", str(dest), "--lib-dirs", str(tmp_path / "lib_dirs.txt")]
     if compile_py:
         args += ["--compile", PYTHON]
     result = subprocess.run([*args, *map(str, wheels)], capture_output=True, text=True, check=False)
@@ -47,8 +46,8 @@ def test_layout_and_pycs(tmp_path):
     assert (dest / "pkg-1.0.dist-info" / "INSTALLER").read_text() == "rules_torch\n"
     assert (dest / "extra.py").is_file(), "purelib goes to site-packages"
     assert (tmp_path / "data" / "scripts" / "tool").stat().st_mode & 0o111, "scripts kept aside, executable"
-    manifest = json.loads((tmp_path / "cell.json").read_text())
-    assert manifest["compiled"] is True and manifest["lib_dirs"] == ["pkg/lib"], manifest
+    # Library directories inside site-packages only (not the .data scripts kept aside).
+    assert (tmp_path / "lib_dirs.txt").read_text() == "pkg/lib\n"
 
     # A pyc for the module: unchecked-hash (PEP 552), for this interpreter, of these bytes.
     pyc = importlib.util.cache_from_source(str(dest / "pkg" / "__init__.py"))

@@ -8,13 +8,11 @@ Repository rules see a PATH without any python3 (--repo_env=PATH=/nonexistent; b
 @torch//:torch, which need no C++ toolchain), and actions one whose first python3 fails.
 """
 
-import sys
 from pathlib import Path
 
 import pytest
-from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
 
-HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 NO_PATH = "--repo_env=PATH=/nonexistent"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -38,7 +38,6 @@ def _cell_tree_impl(ctx):
     what = "the wheels of cell {} (lock {})".format(ctx.attr.cell, ctx.attr.lock)
     args = ctx.actions.args()
     args.add(ctx.file._extractor)
-    args.add("--in-place")
     args.add("--dest", site_packages.path)
     args.add("--data-dir", data.path)
     args.add("--lib-dirs", lib_dirs)

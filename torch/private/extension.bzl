@@ -165,6 +165,9 @@ def parse_modules(mctx):
             if tag.hub in hubs:
                 fail("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
             hubs[tag.hub] = mctx.is_dev_dependency(tag)
+
+            # default_variant = "auto" asks the host's driver: the result is then not a function
+            # of the module files alone.
             auto = _wheels_hub(mctx, module, tag, repos)
             read_host = read_host or auto
         for tag in module.tags.from_pip:
@@ -183,9 +186,6 @@ def _torch_impl(mctx):
     plan = parse_modules(mctx)
     for rule_name, kwargs in plan.repos:
         _RULES[rule_name](**kwargs)
-
-    # default_variant = "auto" asked the host's driver: the result is not a function of the
-    # module files alone.
     return reproducible_extension(mctx, plan.root_deps, plan.root_dev_deps, reproducible = plan.reproducible)
 
 def _from_pip_hub(module, tag, repos):

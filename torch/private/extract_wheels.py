@@ -1,22 +1,21 @@
 """Extract wheels into one site-packages tree, the way pip lays them out.
 
-Run by the cell_tree rule's action (torch/private/cell_tree.bzl) on the wheels that the spoke
-repository fetched with Bazel's downloader (sha256 checked there), with the Python toolchain's
-interpreter; also usable on its own. One tree matters: torch's ELF RUNPATHs ($ORIGIN/../../nvidia/<pkg>/lib) expect
+Run by the cell_tree rule's action (torch/private/cell_tree.bzl), with the Python toolchain's
+interpreter, on the wheels that the spoke repository fetched with Bazel's downloader (sha256
+checked there). One tree matters: torch's ELF RUNPATHs ($ORIGIN/../../nvidia/<pkg>/lib) expect
 the NVIDIA packages next to torch. The work is spread over one process per core by size,
 because Bazel's own zip extraction is single-threaded and dominates a cold CUDA fetch.
 
 Exit status 0 on success. On a user-facing error (corrupt wheel, a path escaping the tree)
-prints one line starting with "error:" and exits 1; the caller removes the partial tree.
+prints one line starting with "error:" and exits 1; Bazel discards a failed action's outputs.
 
 Usage:
-  extract_wheels.py --dest DIR [--in-place] [--data-dir DIR] [--lib-dirs FILE] [--jobs N]
+  extract_wheels.py --dest DIR [--data-dir DIR] [--lib-dirs FILE] [--jobs N]
                     [--compile PY_MAJOR_MINOR] [--what TEXT] WHEEL...
 """
 
 import argparse
 import importlib.util
-import json
 import marshal
 import os
 import posixpath
@@ -183,7 +182,8 @@ def _run_parallel(wheels, dest, items, jobs, compile_py):
 
 
 def _lib_dirs(items):
-    """Directories (relative to site-packages) that hold shared libraries, for diagnostics."""
+    """Directories (relative to site-packages) that hold shared libraries: the launcher puts them
+    on LD_LIBRARY_PATH."""
     found = set()
     for _, _, target, _, _ in items:
         if target.startswith("../"):
@@ -196,25 +196,14 @@ def _lib_dirs(items):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--dest", required=True, help="site-packages directory to create (built as DEST.partial, then renamed)"
-    )
-    parser.add_argument("--in-place", action="store_true", help="write into DEST directly (an empty build output)")
+    parser.add_argument("--dest", required=True, help="the site-packages directory to write (created if missing)")
     parser.add_argument("--data-dir", help="where wheels' .data/{scripts,headers,data} go (default: DEST/../data)")
     parser.add_argument("--lib-dirs", help="write the directories (relative to DEST) that hold shared libraries here")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--compile", default="", help="byte-compile when this Python (3.11) runs the extractor")
-    parser.add_argument("--manifest", help="write {'lib_dirs': [...]} here")
     parser.add_argument("--what", default="the wheels", help="what is installed, for the error message")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args(argv)
-    final = args.dest.rstrip("/")
-    if not args.in_place:
-        # Built aside and renamed when complete, by this program: the caller needs no `mv` of
-        # the host's, and a crash leaves no tree that looks complete.
-        args.dest = final + ".partial"
-        for stale in (args.dest, final):
-            shutil.rmtree(stale, ignore_errors=True)
     try:
         items, dirs = _plan(args.wheels)
         if args.data_dir:
@@ -222,6 +211,7 @@ def main(argv):
             items = [(i, m, _rebase(t, data), w, mode) for i, m, t, w, mode in items]
             dirs = [_rebase(d, data) for d in dirs]
             os.makedirs(args.data_dir, exist_ok=True)
+        os.makedirs(args.dest, exist_ok=True)
         for d in dirs:
             os.makedirs(os.path.join(args.dest, d), exist_ok=True)
         # A pyc is only valid for the Python that made it: compile when that is the cell's.
@@ -241,18 +231,10 @@ def main(argv):
             if os.path.isdir(os.path.dirname(installer)):
                 with open(installer, "w") as f:
                     f.write("rules_torch\n")
-        lib_dirs = _lib_dirs(items)
         if args.lib_dirs:
             with open(args.lib_dirs, "w") as f:
-                f.writelines(d + "\n" for d in lib_dirs)
-        if args.manifest:
-            with open(args.manifest, "w") as f:
-                json.dump({"compiled": compile_py, "files": len(items), "lib_dirs": lib_dirs}, f, indent=1, sort_keys=True)
-        if not args.in_place:
-            os.replace(args.dest, final)
+                f.writelines(d + "\n" for d in _lib_dirs(items))
     except ExtractError as e:
-        if not args.in_place:
-            shutil.rmtree(args.dest, ignore_errors=True)
         print(
             f"error: rules_torch: cannot install {args.what}: {e}. The downloaded file is corrupt or unsafe; "
             "check its URL, then re-lock.",
