@@ -17,6 +17,7 @@ under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed direct
 """
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
+load("@rules_torch_settings//:settings.bzl", "GPU_EXEC_PROPERTIES", "GPU_TAG")
 load(
     "//torch/private:runtime.bzl",
     "torch_executable",
@@ -29,7 +30,7 @@ TorchRuntimeInfo = _TorchRuntimeInfo
 torch_runtime_aspect = _torch_runtime_aspect
 
 # Attributes that belong to the outer (launcher) target rather than the inner py_binary.
-_OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with"]
+_OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with", "exec_properties"]
 _TEST_ATTRS = ["size", "timeout", "flaky", "shard_count", "local"]
 
 def _main(name, srcs, main):
@@ -58,6 +59,9 @@ def _executable(rule, name, is_test, kwargs):
     srcs = kwargs.get("srcs", [])
     main = _main(name, srcs, kwargs.pop("main", None))
     outer = {k: kwargs.pop(k) for k in _OUTER_ATTRS + (_TEST_ATTRS if is_test else []) if k in kwargs}
+    if is_test and GPU_TAG in (outer.get("tags") or []) and GPU_EXEC_PROPERTIES:
+        # torch.remote_execution(gpu_exec_properties = ...): route GPU tests to GPU workers.
+        outer["exec_properties"] = dict(GPU_EXEC_PROPERTIES) | (outer.get("exec_properties") or {})
     py_binary(
         name = name + ".py_binary",
         main = main,
@@ -90,6 +94,9 @@ def torch_py_test(name, **kwargs):
     """A py_test behind rules_torch's launcher, so torch's shared libraries load at runtime.
 
     Takes every attribute of py_test (srcs, deps, data, main, args, env, size, timeout, ...).
+    A test tagged `requires-gpu` (the root module's `torch.remote_execution(gpu_tag = ...)`)
+    gets that tag's `gpu_exec_properties` as `exec_properties`, under its own, so remote
+    execution runs it on a GPU worker.
 
     Args:
       name: the target's name.

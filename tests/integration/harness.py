@@ -135,8 +135,10 @@ class Workspace:
     def lock_fake_cells(self, cells: list[tuple[str, str]]) -> None:
         self.write_lock({cell: [self.add_wheel(w) for w in fake_torch(*cell)] for cell in cells})
 
-    def write_module(self, body: str) -> None:
-        self.write("MODULE.bazel", MODULE_HEADER.format(name=self.name, repo=str(REPO)) + body)
+    def write_module(self, body: str, module_name: str | None = None) -> None:
+        """Writes MODULE.bazel: the common header (module `it_<workspace name>`, or `module_name`:
+        two checkouts of one repository share it) and `body`."""
+        self.write("MODULE.bazel", MODULE_HEADER.format(name=module_name or self.name, repo=str(REPO)) + body)
 
     def bazel(self, *args: str, timeout: int = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         environ = dict(os.environ)

@@ -37,8 +37,8 @@ def _tag(hub = "torch", dev = False, **kwargs):
     attrs.update(kwargs)
     return struct(**attrs)
 
-def _module(name, is_root, wheels = [], from_pip = []):
-    return struct(name = name, is_root = is_root, tags = struct(wheels = wheels, from_pip = from_pip))
+def _module(name, is_root, wheels = [], from_pip = [], remote_execution = []):
+    return struct(name = name, is_root = is_root, tags = struct(wheels = wheels, from_pip = from_pip, remote_execution = remote_execution))
 
 def _mctx(modules, driver = None):
     return struct(
@@ -111,11 +111,40 @@ def _from_pip_test(ctx):
     asserts.equals(env, ["torch"], plan.root_deps)
     return unittest.end(env)
 
+def _settings_test(ctx):
+    env = unittest.begin(ctx)
+
+    # Nobody sets anything: GPU tests get no exec properties, the tag is requires-gpu.
+    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag()])]))
+    asserts.equals(env, {"rules_torch_settings": dict(
+        name = "rules_torch_settings",
+        gpu_exec_properties = {},
+        gpu_tag = "requires-gpu",
+    )}, _repos(plan, "settings"))
+
+    # The root module's tag counts; a library's is ignored.
+    remote = struct(gpu_exec_properties = {"Pool": "gpu"}, gpu_tag = "gpu")
+    library = struct(gpu_exec_properties = {"Pool": "library"}, gpu_tag = "library")
+    plan = parse_modules(_mctx([
+        _module("app", True, remote_execution = [remote]),
+        _module("lib", False, remote_execution = [library]),
+    ]))
+    settings = _repos(plan, "settings")["rules_torch_settings"]
+    asserts.equals(env, {"Pool": "gpu"}, settings["gpu_exec_properties"])
+    asserts.equals(env, "gpu", settings["gpu_tag"])
+    asserts.equals(env, [], plan.root_deps)
+
+    # rules_torch as the root module imports the settings repository itself.
+    plan = parse_modules(_mctx([_module("rules_torch", True, wheels = [_tag()])]))
+    asserts.equals(env, ["rules_torch_settings", "torch"], plan.root_deps)
+    return unittest.end(env)
+
 spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
+settings_test = unittest.make(_settings_test)
 non_root_and_dev_test = unittest.make(_non_root_and_dev_test)
 pip_deps_test = unittest.make(_pip_deps_test)
 auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
 from_pip_test = unittest.make(_from_pip_test)
 
 def extension_test_suite(name):
-    unittest.suite(name, spokes_and_hub_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test)
+    unittest.suite(name, spokes_and_hub_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test)

@@ -4,6 +4,7 @@ load(":hub.bzl", "hub", "hub_build_file")
 load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
 load(":metadata.bzl", "reproducible_extension")
 load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
+load(":settings.bzl", "DEFAULT_GPU_TAG", "SETTINGS_REPO", "torch_settings")
 load(":spoke.bzl", "spoke")
 load(":variants.bzl", "config_name", "pick_auto_variant")
 
@@ -152,14 +153,27 @@ def parse_modules(mctx):
         and for `default_variant = "auto"` `os`, `which`, `execute`).
 
     Returns:
-      struct(repos = [(rule name: "spoke" | "hub" | "pip_hub", kwargs)], root_deps,
+      struct(repos = [(rule name: "spoke" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
       root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host).
     """
     repos = []
     root_deps = []
     root_dev_deps = []
     read_host = False
+    settings = dict(name = SETTINGS_REPO, gpu_exec_properties = {}, gpu_tag = DEFAULT_GPU_TAG)
     for module in mctx.modules:
+        if module.is_root:
+            # Execution settings are the workspace's, not a library's: only the root module's count.
+            tags = module.tags.remote_execution
+            if len(tags) > 1:
+                fail("rules_torch: module '{}' has {} torch.remote_execution tags; merge them into one.".format(module.name, len(tags)))
+            for tag in tags:
+                if not tag.gpu_tag:
+                    fail("rules_torch: torch.remote_execution(gpu_tag = \"\") marks no test; leave it unset for \"{}\".".format(DEFAULT_GPU_TAG))
+                settings.update(gpu_exec_properties = tag.gpu_exec_properties, gpu_tag = tag.gpu_tag)
+            if module.name == "rules_torch":
+                # rules_torch's own MODULE.bazel imports the settings repository (defs.bzl loads it).
+                root_deps.append(SETTINGS_REPO)
         hubs = {}
         for tag in module.tags.wheels:
             if tag.hub in hubs:
@@ -176,11 +190,12 @@ def parse_modules(mctx):
             hubs[tag.hub] = mctx.is_dev_dependency(tag)
             _from_pip_hub(module, tag, repos)
         if module.is_root:
-            root_deps = sorted([h for h, dev in hubs.items() if not dev])
+            root_deps = sorted(root_deps + [h for h, dev in hubs.items() if not dev])
             root_dev_deps = sorted([h for h, dev in hubs.items() if dev])
+    repos.append(("settings", settings))
     return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host)
 
-_RULES = {"hub": hub, "pip_hub": pip_hub, "spoke": spoke}
+_RULES = {"hub": hub, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
 
 def _torch_impl(mctx):
     plan = parse_modules(mctx)
@@ -305,10 +320,37 @@ per-wheel repositories, so they load at runtime in this mode too.
     },
 )
 
+_remote_execution = tag_class(
+    doc = """How torch tests execute remotely: the exec properties that route GPU tests to GPU workers, set once for the workspace.
+
+Example:
+
+```starlark
+torch.remote_execution(gpu_exec_properties = {"Pool": "gpu"})
+```
+
+Every `torch_py_test` tagged `requires-gpu` (or `gpu_tag`) then runs its test action with these
+`exec_properties`, merged under the target's own (the target wins on a shared key); other
+torch_py_tests ask for nothing more, so any worker takes them. The property names are your
+remote execution service's (e.g. BuildBuddy `Pool`, EngFlow `Pool`, Buildbarn platform
+properties). Without a remote executor they change nothing. Only the root module's tag counts;
+other modules' are ignored.
+""",
+    attrs = {
+        "gpu_exec_properties": attr.string_dict(
+            doc = "Exec properties of GPU tests' test actions, e.g. `{\"Pool\": \"gpu\"}`. Default: none.",
+        ),
+        "gpu_tag": attr.string(
+            default = DEFAULT_GPU_TAG,
+            doc = "The tag that marks a torch_py_test as needing a GPU. Default: `requires-gpu`.",
+        ),
+    },
+)
+
 torch = module_extension(
     implementation = _torch_impl,
     doc = "Torch wheels as Bazel repositories, selected by accelerator variant and platform.",
     # default_variant = "auto" reads it (tests and machines whose nvidia-smi is not on PATH).
     environ = ["RULES_TORCH_NVIDIA_DRIVER"],
-    tag_classes = {"from_pip": _from_pip, "wheels": _wheels},
+    tag_classes = {"from_pip": _from_pip, "remote_execution": _remote_execution, "wheels": _wheels},
 )

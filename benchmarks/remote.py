@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Benchmark: torch tests under remote execution (tools/rbe.sh's loopback REAPI service).
+
+    python3 benchmarks/remote.py [--cuda] [--keep]
+
+Starts the service with empty stores (tools/rbe.sh down, wipe, up) and, in a fresh workspace on
+the root module's real CPU lock (torch 2.13.0+cpu; with --cuda also the CUDA 13 torch 2.14.1
+lock of the integration tests), prints for each cell:
+
+(a) the first remote run of a torch test: wall time and bytes Bazel uploaded (bytes its server
+    sent to the service, read from the kernel's per-socket counters: `ss -ti`);
+(b) a second test target on the same cell: wall time and bytes uploaded (goal: its own
+    sources only; the tree is already in the CAS);
+(c) `bazel clean`, then both tests again: wall time (remote cache hits);
+(d) `bazel clean`, then one test with --remote_download_minimal --nocache_test_results (it
+    executes remotely again): wall time and bytes written under the output base (external/,
+    the downloaded wheels, apart);
+and how long starting the service takes, and what its stores hold at the end.
+
+Not a test: run it by hand on an otherwise idle machine, as root. --cuda needs ~20 GB free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+import harness  # noqa: E402
+import test_remote as remote  # noqa: E402
+
+RBE = REPO / "tools" / "rbe.sh"
+
+
+def must(result: subprocess.CompletedProcess, what: str) -> str:
+    if result.returncode != 0:
+        sys.exit(f"benchmark: {what} failed ({result.returncode}):\n{(result.stdout or '')[-4000:]}{(result.stderr or '')[-2000:]}")
+    return result.stdout
+
+
+def rbe(*args: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = must(subprocess.run([str(RBE), *args], capture_output=True, text=True, check=False), "tools/rbe.sh " + " ".join(args))
+    return time.perf_counter() - start, out
+
+
+def uploaded(port: str) -> int:
+    """Bytes the Bazel server (java) has sent to the service on its open connections."""
+    out = subprocess.run(["ss", "-tinpH", f"( dport = :{port} )"], capture_output=True, text=True, check=True).stdout
+    total = 0
+    for conn in re.split(r"\n(?=\S)", out):
+        if '"java"' in conn:
+            match = re.search(r"bytes_acked:(\d+)", conn)
+            total += int(match.group(1)) if match else 0
+    return total
+
+
+def du(path: Path, skip: str | None = None) -> int:
+    total = 0
+    for root, dirs, files in os.walk(path):
+        if skip and root == str(path):
+            dirs[:] = [d for d in dirs if d != skip]
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def timed(ws, *args: str, timeout: int = 3600) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = must(ws.bazel(*args, timeout=timeout), "bazel " + " ".join(args))
+    return time.perf_counter() - start, out
+
+
+def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: str) -> None:
+    print(f"== {label}")
+    before = uploaded(port)
+    wall, out = timed(ws, "test", *flags, first)
+    sent = uploaded(port)
+    print(f"(a) first remote run of {first}: {wall:.1f} s, {(sent - before) / 1e6:.1f} MB uploaded; processes: {remote._processes(out)}")
+    wall, out = timed(ws, "test", *flags, second)
+    print(f"(b) second test on the same cell ({second}): {wall:.1f} s, {(uploaded(port) - sent) / 1e3:.1f} kB uploaded")
+    must(ws.bazel("clean"), "bazel clean")
+    wall, out = timed(ws, "test", *flags, first, second)
+    print(f"(c) after bazel clean, both tests: {wall:.1f} s; processes: {remote._processes(out)}")
+    must(ws.bazel("clean"), "bazel clean")
+    wall, out = timed(ws, "test", *flags, "--remote_download_minimal", "--nocache_test_results", first)
+    base = ws.output_base()
+    print(
+        f"(d) --remote_download_minimal, test re-run remotely: {wall:.1f} s; under the output base: "
+        f"{du(base, skip='external') / 1e6:.2f} MB (+ {du(base / 'external') / 1e9:.2f} GB of fetched wheels in external/)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cuda", action="store_true", help="also the CUDA 13 cell (real torch 2.14.1 from the configured indexes)")
+    parser.add_argument("--keep", action="store_true", help="keep the workspaces' output bases and the service's stores")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("benchmark: needs root (tools/rbe.sh)")
+
+    rbe("down")
+    rbe("wipe")
+    wall, out = rbe("up", "--worker", "cpu-1")
+    flags = out.strip().splitlines()[-1].split()
+    port = re.search(r":(\d+)", flags[0]).group(1)
+    print(f"service: up in {wall:.1f} s ({' '.join(flags)})")
+    made = []
+    try:
+        ws = remote.cpu_workspace(harness.Workspace("bench_remote_cpu"))
+        made.append(ws)
+        must(ws.bazel("clean", "--expunge"), "bazel clean --expunge")
+        bench_cell(ws, flags, port, "//:matmul_test", "//:second_test", "CPU cell (torch 2.13.0+cpu)")
+        if args.cuda:
+            index = harness.real_cuda_torch_index()
+            if index is None:
+                sys.exit("benchmark: --cuda: no configured index has the CUDA 13 torch 2.14.1")
+            ws = harness.Workspace("bench_remote_cuda")
+            made.append(ws)
+            ws.write_module(remote.MODULE.format(variant="cu130"))
+            harness.lock_real_torch(ws, "2.14.1", "cu130", index)
+            shutil.copy(remote.PROGRAMS / "check_libs.py", ws.root / "check_libs.py")
+            ws.write("where.py", remote.WHERE)
+            ws.write("BUILD.bazel", remote.CUDA_BUILD + remote.SECOND_CUDA_TEST)
+            must(ws.bazel("clean", "--expunge"), "bazel clean --expunge")
+            bench_cell(ws, flags, port, "//:libs_test", "//:where_test", "CUDA 13 cell (torch 2.14.1)")
+        state = Path(os.environ.get("RBE_ROOT", "/opt/rules_torch-rbe"))
+        print(f"service stores: {du(state / 'state' / 'cas') / 1e9:.2f} GB (server CAS), {du(state / 'chroot' / 'var' / 'cache' / 'casd') / 1e9:.2f} GB (worker cache)")
+    finally:
+        for ws in made:
+            ws.bazel("clean", "--expunge") if not args.keep else ws.shutdown()
+        rbe("down")
+        if not args.keep:
+            rbe("wipe")
+
+
+if __name__ == "__main__":
+    main()

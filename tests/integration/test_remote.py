@@ -1,0 +1,237 @@
+"""rules_torch under remote execution and remote caching, against a real REAPI service.
+
+tools/rbe.sh starts BuildGrid (scheduler, CAS, action cache) and two buildbox workers on
+loopback: `cpu-1`, and `gpu-1`, which also advertises `Pool=gpu`; plus a cache-only server.
+Each worker shows its name to actions in /run/rbe-worker/name, and the tests' program prints
+where it ran. A worker sees only its action's inputs (and the host's Python installation, as
+the local toolchain does): a launcher or a tree that read anything else, such as the output
+base's external/ directory, fails here.
+
+Tests:
+- a torch_py_test on the real CPU torch executes remotely and passes; after `bazel clean` it
+  is a remote cache hit; with `--remote_download_minimal` it runs again remotely with the cell's
+  tree never written to the local disk;
+- GPU routing: tests tagged requires-gpu, with the module's
+  `torch.remote_execution(gpu_exec_properties = {"Pool": "gpu"})`, run only on gpu-1;
+- remote cache only: a second workspace gets the test result and the tree from the cache and
+  executes nothing;
+- the real CUDA 13 torch test that opens the CUDA libraries by soname passes on a worker (slow).
+
+Needs root (the service runs in a chroot, provisioned once by `tools/rbe.sh provision`, ~90 s).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from harness import REPO, lock_real_torch, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
+
+RBE = REPO / "tools" / "rbe.sh"
+LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
+CELL = "cpu_linux_x86_64_cp311"
+PROGRAMS = Path(__file__).resolve().parent / "cuda_runtime"
+
+MODULE = """\
+torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "{variant}")
+torch.remote_execution(gpu_exec_properties = {{"Pool": "gpu"}})
+use_repo(torch, "torch")
+"""
+
+WHERE = """\
+import torch
+
+x = torch.ones(64, 64)
+assert float((x @ x).sum()) == 64.0**3
+try:
+    with open("/run/rbe-worker/name") as f:  # tools/rbe.sh's workers
+        where = f.read().strip()
+except OSError:
+    where = "local"
+print(f"ran on: {where}; torch {torch.__version__}")
+"""
+
+BUILD = """\
+load("@rules_torch//torch:defs.bzl", "torch_py_test")
+
+TORCH = ["@torch//:torch"]
+
+torch_py_test(name = "matmul_test", srcs = ["where.py"], main = "where.py", deps = TORCH)
+
+torch_py_test(name = "second_test", srcs = ["where.py"], main = "where.py", deps = TORCH)
+
+# Routed to workers with Pool=gpu by the module's torch.remote_execution tag.
+[torch_py_test(
+    name = "gpu_{}_test".format(i),
+    srcs = ["where.py"],
+    main = "where.py",
+    tags = ["requires-gpu"],
+    deps = TORCH,
+) for i in range(3)]
+
+# Its own exec_properties win over the module's on a shared key.
+torch_py_test(
+    name = "own_pool_test",
+    srcs = ["where.py"],
+    main = "where.py",
+    exec_properties = {"Pool": "big"},
+    tags = ["manual", "requires-gpu"],
+    deps = TORCH,
+)
+"""
+
+
+def _rbe(*args: str) -> str:
+    result = subprocess.run([str(RBE), *args], capture_output=True, text=True, timeout=900, check=False)
+    assert result.returncode == 0, f"tools/rbe.sh {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+    return (result.stdout.strip().splitlines() or [""])[-1]
+
+
+@pytest.fixture(scope="module")
+def rbe():
+    """The loopback service: struct-like dict of Bazel flags for remote execution and cache."""
+    if os.geteuid() != 0:
+        pytest.skip("NOT TESTED: remote execution needs root (tools/rbe.sh runs the service in a chroot)")
+    _rbe("down")
+    try:
+        flags = {
+            "exec": _rbe("up", "--worker", "cpu-1", "--worker", "gpu-1:Pool=gpu").split(),
+            "cache": _rbe("up", "--cache-only").split(),
+        }
+        yield flags
+    finally:
+        _rbe("down")
+        _rbe("wipe")  # gigabytes of blobs (the CUDA closure twice)
+
+
+def _ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stdout[-8000:]
+    return result.stdout
+
+
+def _processes(output: str) -> dict[str, int]:
+    """Bazel's "INFO: N processes: 3 remote, 1 internal." line as {"remote": 3, "internal": 1}."""
+    lines = re.findall(r"INFO: \d+ process(?:es)?: (.*)\.", output)
+    assert lines, f"no process summary in:\n{output[-4000:]}"
+    return {kind.strip(): int(n) for n, kind in re.findall(r"(\d+) ([a-z -]+?)(?:,|$)", lines[-1])}
+
+
+def _ran_on(ws, target: str) -> str:
+    log = (ws.root / "bazel-testlogs" / target / "test.log").read_text()
+    match = re.search(r"ran on: (\S+);", log)
+    assert match, log[-2000:]
+    return match.group(1)
+
+
+def _local_bytes(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def cpu_workspace(ws, module_name: str | None = None):
+    """Writes the CPU workspace (torch 2.13.0+cpu, the tests above) into `ws`; returns it."""
+    ws.write_module(MODULE.format(variant="cpu"), module_name)
+    ws.write("torch.lock.json", LOCK.read_text())
+    ws.write("where.py", WHERE)
+    ws.write("BUILD.bazel", BUILD)
+    return ws
+
+
+def test_gpu_tests_get_the_modules_exec_properties(workspace_factory):  # noqa: F811 - fixture
+    """Analysis only, no service: the tagged tests carry the module's properties."""
+    ws = cpu_workspace(workspace_factory("remote_props"))
+    out = _ok(ws.bazel("query", "--output=build", "//:all"))
+    rules = {m.group(1): m.group(0) for m in re.finditer(r'torch_test\(\n  name = "([^"]+)",.*?\n\)', out, re.S)}
+    assert "exec_properties" not in rules["matmul_test"], rules["matmul_test"]
+    assert 'exec_properties = {"Pool": "gpu"}' in rules["gpu_0_test"], rules["gpu_0_test"]
+    assert 'exec_properties = {"Pool": "big"}' in rules["own_pool_test"], rules["own_pool_test"]
+
+
+@pytest.mark.real_torch
+def test_remote_execution_cache_hit_and_build_without_the_bytes(rbe, workspace_factory):  # noqa: F811
+    ws = cpu_workspace(workspace_factory("remote_exec", heavy=True))
+    flags = rbe["exec"]
+
+    # 1. Everything executes on the workers: the cell's tree and every test.
+    out = _ok(ws.bazel("test", *flags, "//..."))
+    processes = _processes(out)
+    assert processes.get("remote", 0) >= 6, processes  # the tree + 5 tests
+    assert not {k for k in processes if "sandbox" in k or k == "local"}, processes
+    where = {t: _ran_on(ws, t) for t in ("matmul_test", "second_test", "gpu_0_test", "gpu_1_test", "gpu_2_test")}
+    assert {where[f"gpu_{i}_test"] for i in range(3)} == {"gpu-1"}, where
+    assert where["matmul_test"] in ("cpu-1", "gpu-1"), where
+
+    # 2. After `bazel clean`: remote cache hits, nothing executes.
+    _ok(ws.bazel("clean"))
+    out = _ok(ws.bazel("test", *flags, "//..."))
+    processes = _processes(out)
+    assert processes.get("remote cache hit", 0) >= 5 and "remote" not in processes, processes
+
+    # 3. Build without the bytes: the test runs remotely again (not from the cache) and the
+    #    tree never comes to the local disk.
+    _ok(ws.bazel("clean"))
+    out = _ok(ws.bazel("test", *flags, "--remote_download_minimal", "--nocache_test_results", "//:matmul_test"))
+    assert _processes(out).get("remote", 0) >= 1, out[-3000:]
+    assert _ran_on(ws, "matmul_test") in ("cpu-1", "gpu-1")
+    trees = ws.tree_dirs(CELL)
+    assert not any(any(tree.iterdir()) for tree in trees if tree.is_dir()), f"the tree was downloaded: {trees}"
+    execroot = ws.output_base() / "execroot"
+    print(f"\nbuild without the bytes: {_local_bytes(execroot) / 1e3:.0f} kB under execroot/")
+
+
+@pytest.mark.real_torch
+def test_remote_cache_gives_a_fresh_workspace_the_result_and_the_tree(rbe, workspace_factory):  # noqa: F811
+    flags = rbe["cache"]
+    # Two checkouts of one repository: the same module name (runfiles' _repo_mapping holds it).
+    first = cpu_workspace(workspace_factory("remote_cache_a", heavy=True), "remote_cache")
+    out = _ok(first.bazel("test", *flags, "//:matmul_test"))
+    assert _processes(out).get("remote cache hit", 0) == 0, out[-3000:]  # a cache the test run fills
+
+    # A second workspace, same sources: its own output base, nothing built there yet.
+    second = cpu_workspace(workspace_factory("remote_cache_b", heavy=True), "remote_cache")
+    out = _ok(second.bazel("test", *flags, "//:matmul_test"))
+    processes = _processes(out)
+    executed = {k: n for k, n in processes.items() if k not in ("remote cache hit", "internal")}
+    assert processes.get("remote cache hit", 0) >= 2 and not executed, processes  # the tree and the test
+    assert _ran_on(second, "matmul_test") == "local"  # the result the first workspace uploaded
+    # Its tree came from the cache (toplevel downloads bring the test's runfiles).
+    trees = [t for t in second.tree_dirs(CELL) if (t / "torch" / "__init__.py").is_file()]
+    assert trees or "--remote_download_minimal" in flags, second.tree_dirs(CELL)
+
+
+CUDA_BUILD = """\
+load("@rules_torch//torch:defs.bzl", "torch_py_test")
+
+torch_py_test(name = "libs_test", size = "medium", srcs = ["check_libs.py"], deps = ["@torch//:torch"])
+"""
+
+# benchmarks/remote.py: a second test on the CUDA cell.
+SECOND_CUDA_TEST = """
+torch_py_test(name = "where_test", srcs = ["where.py"], main = "where.py", deps = ["@torch//:torch"])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.real_torch
+def test_cuda_libraries_load_on_a_worker(rbe, workspace_factory):  # noqa: F811
+    """The CUDA 13 torch 2.14.1 closure's libraries open by soname on the worker."""
+
+    def prepare(ws, index):
+        ws.write_module(MODULE.format(variant="cu130"))
+        lock_real_torch(ws, "2.14.1", "cu130", index)
+        shutil.copy(PROGRAMS / "check_libs.py", ws.root / "check_libs.py")
+        ws.write("BUILD.bazel", CUDA_BUILD)
+
+    ws = real_cuda_workspace(workspace_factory, "remote_cuda", 12, prepare, [], timeout=1800)
+    out = _ok(ws.bazel("test", *rbe["exec"], "--remote_download_minimal", "//:libs_test", timeout=1800))
+    assert _processes(out).get("remote", 0) >= 2, out[-3000:]  # the tree and the test
