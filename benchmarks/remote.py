@@ -8,7 +8,7 @@ the root module's real CPU lock (torch 2.13.0+cpu; with --cuda also the CUDA 13 
 lock of the integration tests), prints for each cell:
 
 (a) the first remote run of a torch test: wall time and bytes Bazel uploaded (bytes its server
-    sent to the service, read from the kernel's per-socket counters: `ss -ti`);
+    sent to the service: the kernel's per-socket counters, `ss -ti`, sampled while it runs);
 (b) a second test target on the same cell: wall time and bytes uploaded (goal: its own
     sources only; the tree is already in the CAS);
 (c) `bazel clean`, then both tests again: wall time (remote cache hits);
@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,15 +53,34 @@ def rbe(*args: str) -> tuple[float, str]:
     return time.perf_counter() - start, out
 
 
-def uploaded(port: str) -> int:
-    """Bytes the Bazel server (java) has sent to the service on its open connections."""
-    out = subprocess.run(["ss", "-tinpH", f"( dport = :{port} )"], capture_output=True, text=True, check=True).stdout
-    total = 0
-    for conn in re.split(r"\n(?=\S)", out):
-        if '"java"' in conn:
-            match = re.search(r"bytes_acked:(\d+)", conn)
-            total += int(match.group(1)) if match else 0
-    return total
+class Uploads:
+    """Bytes the Bazel server (java) sends to the service during one command: its connections'
+    bytes_acked, sampled every 0.1 s while the command runs (Bazel closes them at its end)."""
+
+    def __init__(self, port: str):
+        self.port, self.seen, self.done = port, {}, threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self.done.wait(0.1):
+            out = subprocess.run(["ss", "-tinpH", f"( dport = :{self.port} )"], capture_output=True, text=True, check=False).stdout
+            for conn in re.split(r"\n(?=\S)", out):
+                acked = re.search(r"bytes_acked:(\d+)", conn)
+                if '"java"' in conn and acked:
+                    local = conn.split()[3]
+                    self.seen[local] = max(self.seen.get(local, 0), int(acked.group(1)))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    @property
+    def total(self) -> int:
+        return sum(self.seen.values())
 
 
 def du(path: Path, skip: str | None = None) -> int:
@@ -84,15 +104,16 @@ def timed(ws, *args: str, timeout: int = 3600) -> tuple[float, str]:
 
 def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: str) -> None:
     print(f"== {label}")
-    before = uploaded(port)
-    wall, out = timed(ws, "test", *flags, first)
-    sent = uploaded(port)
-    print(f"(a) first remote run of {first}: {wall:.1f} s, {(sent - before) / 1e6:.1f} MB uploaded; processes: {remote._processes(out)}")
-    wall, out = timed(ws, "test", *flags, second)
-    print(f"(b) second test on the same cell ({second}): {wall:.1f} s, {(uploaded(port) - sent) / 1e3:.1f} kB uploaded")
+    with Uploads(port) as sent:
+        wall, out = timed(ws, "test", *flags, first)
+    print(f"(a) first remote run of {first}: {wall:.1f} s, {sent.total / 1e6:.1f} MB uploaded; processes: {remote._processes(out)}")
+    with Uploads(port) as sent:
+        wall, out = timed(ws, "test", *flags, second)
+    print(f"(b) second test on the same cell ({second}): {wall:.1f} s, {sent.total / 1e3:.1f} kB uploaded; processes: {remote._processes(out)}")
     must(ws.bazel("clean"), "bazel clean")
-    wall, out = timed(ws, "test", *flags, first, second)
-    print(f"(c) after bazel clean, both tests: {wall:.1f} s; processes: {remote._processes(out)}")
+    with Uploads(port) as sent:
+        wall, out = timed(ws, "test", *flags, first, second)
+    print(f"(c) after bazel clean, both tests: {wall:.1f} s, {sent.total / 1e3:.1f} kB uploaded; processes: {remote._processes(out)}")
     must(ws.bazel("clean"), "bazel clean")
     wall, out = timed(ws, "test", *flags, "--remote_download_minimal", "--nocache_test_results", first)
     base = ws.output_base()

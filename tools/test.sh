@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of rules_torch: the Python tests (pytest: lock tool, Bazel integration
-# workspaces, the rules_python compatibility matrix), the root module's `bazel test //...`, each
+# workspaces, the rules_python compatibility matrix, remote execution against tools/rbe.sh's
+# loopback service (as root; provisioned once, ~90 s)), the root module's `bazel test //...`, each
 # example's `bazel test //...`, and the README's main command from a clean clone with Bazel
 # provisioned into a throwaway chroot (tools/fresh_machine_check.sh; root only).
 #   tools/test.sh            everything
@@ -91,21 +92,28 @@ try:
 except (ET.ParseError, OSError):
     sys.exit(0)
 by_version = {}
+remote = {"passed": 0, "FAILED": 0, "NOT TESTED": 0, "skipped": 0}
 for case in cases:
-    match = re.search(r"test_compat.*\[(.+)\]", case.get("classname", "") + "." + case.get("name", ""))
-    if not match:
-        continue
+    name = case.get("classname", "") + "." + case.get("name", "")
     outcome = "passed"
     for child in case:
         if child.tag in ("failure", "error"):
             outcome = "FAILED"
         elif child.tag == "skipped":
             outcome = "NOT TESTED" if "NOT TESTED" in (child.get("message") or "") else "skipped"
+    if "test_remote" in name:
+        remote[outcome] += 1
+    match = re.search(r"test_compat.*\[(.+)\]", name)
+    if not match:
+        continue
     state = by_version.setdefault(match.group(1), {"passed": 0, "FAILED": 0, "NOT TESTED": 0, "skipped": 0})
     state[outcome] += 1
 for version, state in sorted(by_version.items(), key=lambda kv: [int(p) for p in kv[0].split(".")]):
     verdict = "FAILED" if state["FAILED"] else ("NOT TESTED" if state["NOT TESTED"] else "tested")
     print(f"compatibility: rules_python {version}: {verdict} ({state['passed']} passed, {state['FAILED']} failed, {state['skipped']} not applicable)")
+if remote["passed"] + remote["FAILED"] + remote["NOT TESTED"] + remote["skipped"]:
+    verdict = "FAILED" if remote["FAILED"] else ("NOT TESTED" if remote["NOT TESTED"] else "tested")
+    print(f"remote execution (tools/rbe.sh): {verdict} ({remote['passed']} passed, {remote['FAILED']} failed, {remote['NOT TESTED'] + remote['skipped']} skipped)")
 PY
 }
 

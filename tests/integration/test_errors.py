@@ -140,7 +140,7 @@ def test_unlocked_variant(ws):
     ws.lock_fake_cells([("cpu", "linux_x86_64")])
     ws.write_module(TAG.format(extra=""))
     out = _fails(ws, "has no torch for variant 'cu118'", "on linux_x86_64", "available in", "cpu on linux_x86_64", args=("build", "--config=cuda118", "//:t"))
-    assert "--variants cpu,cu118 --platforms linux_x86_64" in out, out[-3000:]
+    assert "--variants cpu,cu118 --platforms linux_x86_64 --python 3.11 --index-url https://download.pytorch.org/whl/{variant}" in out, out[-3000:]
 
 
 def test_unlocked_platform(ws):

@@ -5,6 +5,9 @@ load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 # buildifier: disable=bzl-visibility
 load("//torch/private:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
 
+# buildifier: disable=bzl-visibility
+load("//torch/private:unavailable.bzl", "fix_line")
+
 _SHA = "0" * 63 + "1"
 
 def _wheel(name = "torch", sha256 = _SHA, **kwargs):
@@ -121,6 +124,27 @@ def _relock_command_test(ctx):
     )
     return unittest.end(env)
 
+def _unavailable_fix_test(ctx):
+    """The fix for an unlocked cell keeps the index template and lists each platform once.
+
+    It once substituted `{variant}` everywhere (cpu wheels from the cu121 index).
+    """
+    env = unittest.begin(ctx)
+    request = {"extra_index_urls": ["https://pypi.org/simple"], "index_url": "https://download.pytorch.org/whl/{variant}", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.13.0", "variants": ["cpu"]}
+    details = {"relock": {"output": "torch.lock.json", "request": request}}
+    asserts.equals(
+        env,
+        "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.13.0 --variants cpu,cu121 --platforms linux_x86_64 --python 3.11 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output torch.lock.json",
+        fix_line(details, "cu121", "linux_x86_64", ""),
+    )
+    asserts.equals(
+        env,
+        "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.13.0 --variants cpu --platforms linux_x86_64,linux_aarch64 --python 3.11,3.10 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output torch.lock.json",
+        fix_line(details, "cpu", "linux_aarch64", "3.10"),
+    )
+    asserts.equals(env, "map cu118 to a hub", fix_line({"fix": "map {variant} to a hub"}, "cu118", "linux_x86_64", ""))
+    return unittest.end(env)
+
 def _runtime_wheel_test(ctx):
     env = unittest.begin(ctx)
     for name in ["torch", "torchvision", "triton", "nvidia-cudnn-cu12", "cuda-toolkit", "pytorch-triton-rocm"]:
@@ -137,6 +161,7 @@ bad_cells_test = unittest.make(_bad_cells_test)
 stale_lock_test = unittest.make(_stale_lock_test)
 relock_command_test = unittest.make(_relock_command_test)
 runtime_wheel_test = unittest.make(_runtime_wheel_test)
+unavailable_fix_test = unittest.make(_unavailable_fix_test)
 
 def lock_test_suite(name):
     unittest.suite(
@@ -149,4 +174,5 @@ def lock_test_suite(name):
         stale_lock_test,
         relock_command_test,
         runtime_wheel_test,
+        unavailable_fix_test,
     )

@@ -120,12 +120,8 @@ def _wheels_hub(mctx, module, tag, repos):
             for p in sorted(other_pythons)
             for k in sorted(other_pythons[p])
         ],
-        "fix": "to build this combination, lock it:\n    " + relock_command(
-            lock.get("request", {}),
-            variants = ["{variant}"],
-            platforms = ["{platform}"],
-            output = _label_path(tag.lock),
-        ),
+        # unavailable.bzl renders the lock command for the variant and platform asked for.
+        "relock": {"output": _label_path(tag.lock), "request": lock.get("request", {})},
         "default_variant": default_variant,
         "example_config": config_name(example_variant),
         "example_variant": example_variant,

@@ -5,30 +5,49 @@ set -eu
 
 self=$0
 case $self in /*) ;; *) self=$(pwd)/$self ;; esac
+# The program's own runfiles path: a runfiles directory or manifest from the environment counts
+# only if it holds this program (a stale RUNFILES_DIR of another program is ignored).
+program=%MAIN%
+
+holds_program() { # holds_program DIR|MANIFEST
+  if [ -d "$1" ]; then
+    [ -e "$1/$program" ]
+  else
+    awk -v k="$program" 'index($0, k " ") == 1 { found = 1; exit } END { exit !found }' "$1" 2>/dev/null
+  fi
+}
 
 runfiles=
 manifest=
-if [ -n "${RUNFILES_DIR:-}" ] && [ -d "${RUNFILES_DIR}" ]; then
-  runfiles=$RUNFILES_DIR
-elif [ -d "$self.runfiles" ]; then
-  runfiles=$self.runfiles
-else
+# Run through a symlink (a link to bazel-bin/x elsewhere): the runfiles lie beside the real file.
+real=$(readlink -f "$self" 2>/dev/null || echo "$self")
+for candidate in "${RUNFILES_DIR:-}" "$self.runfiles" "$real.runfiles"; do
+  if [ -n "$candidate" ] && [ -d "$candidate" ] && holds_program "$candidate"; then
+    runfiles=$candidate
+    break
+  fi
+done
+if [ -z "$runfiles" ]; then
   case $self in
-    *.runfiles/*) runfiles=${self%%.runfiles/*}.runfiles ;;
+    *.runfiles/*) [ -d "${self%%.runfiles/*}.runfiles" ] && holds_program "${self%%.runfiles/*}.runfiles" && runfiles=${self%%.runfiles/*}.runfiles ;;
   esac
 fi
 if [ -z "$runfiles" ]; then
-  if [ -n "${RUNFILES_MANIFEST_FILE:-}" ] && [ -f "${RUNFILES_MANIFEST_FILE}" ]; then
-    manifest=$RUNFILES_MANIFEST_FILE
-  elif [ -f "$self.runfiles_manifest" ]; then
-    manifest=$self.runfiles_manifest
-  else
-    echo "rules_torch launcher: cannot find the runfiles of $0 (no $0.runfiles, RUNFILES_DIR or RUNFILES_MANIFEST_FILE)" >&2
+  for candidate in "${RUNFILES_MANIFEST_FILE:-}" "$self.runfiles_manifest" "$real.runfiles_manifest"; do
+    if [ -n "$candidate" ] && [ -f "$candidate" ] && holds_program "$candidate"; then
+      manifest=$candidate
+      break
+    fi
+  done
+  if [ -z "$manifest" ]; then
+    echo "rules_torch launcher: cannot find the runfiles of $0 (no $0.runfiles or .runfiles_manifest beside it or beside $real, and no RUNFILES_DIR or RUNFILES_MANIFEST_FILE that holds $program); build it with bazel build, or run it with bazel run" >&2
     exit 127
   fi
   export RUNFILES_MANIFEST_FILE="$manifest"
+  unset RUNFILES_DIR
 else
   export RUNFILES_DIR="$runfiles"
+  unset RUNFILES_MANIFEST_FILE
 fi
 
 # rloc DIR PROBE DEPTH [real]: the path of runfiles directory DIR. With a manifest only, DIR is
@@ -84,7 +103,7 @@ if [ -z "${TRITON_LIBCUDA_PATH:-}" ] && [ -n "$libs" ]; then
 fi
 
 python=%PYTHON%
-main=$(rloc %MAIN% %MAIN% 0)
+main=$(rloc "$program" "$program" 0)
 # -S -s: only the program's own dependencies are importable, as in a venv; the interpreter's
 # site-packages and the user's site directory are not on sys.path.
 exec "$python" -S -s "$main" "$@"

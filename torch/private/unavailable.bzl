@@ -1,6 +1,7 @@
 """The hub's fallback target: fails analysis with what was asked, what is locked, and the fix."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load(":lock.bzl", "relock_command")
 
 _OS = {
     "linux": "@platforms//os:linux",
@@ -12,23 +13,52 @@ _CPU = {
     "x86_64": "@platforms//cpu:x86_64",
 }
 
+_UNKNOWN_PLATFORM = "an unknown platform"
+
 def _target_platform(ctx):
     os = [name for name in _OS if ctx.target_platform_has_constraint(getattr(ctx.attr, "_os_" + name)[platform_common.ConstraintValueInfo])]
     cpu = [name for name in _CPU if ctx.target_platform_has_constraint(getattr(ctx.attr, "_cpu_" + name)[platform_common.ConstraintValueInfo])]
     if not os or not cpu:
-        return "an unknown platform"
+        return _UNKNOWN_PLATFORM
     name = "{}_{}".format(os[0], cpu[0])
     return {"macos_aarch64": "macos_arm64", "windows_x86_64": "windows_amd64"}.get(name, name)
+
+def fix_line(details, variant, platform, python):
+    """The message's fix line.
+
+    The hub's own (`fix`, `{variant}` substituted), or the lock command that adds the cell asked
+    for (`relock`: the lock's request and its path).
+
+    Args:
+      details: the hub's details (see torch_unavailable).
+      variant: the variant asked for ("" when none was).
+      platform: the target platform's lock name ("" when unknown).
+      python: the Python version asked for ("" for the hub's default).
+
+    Returns:
+      One line of text.
+    """
+    if "relock" not in details:
+        return details["fix"].replace("{variant}", variant or "<variant>")
+    relock = details["relock"]
+    return "to build this combination, lock it:\n    " + relock_command(
+        relock["request"],
+        variants = [variant] if variant else None,
+        platforms = [platform] if platform else None,
+        pythons = [python] if python else None,
+        output = relock["output"],
+    )
 
 def _unavailable_impl(ctx):
     details = json.decode(ctx.attr.details)
     variant = ctx.attr._variant[BuildSettingInfo].value
     platform = _target_platform(ctx)
     if not variant:
-        variant = details["default_variant"] or "(none: the flag is unset and the hub has no default_variant)"
+        variant = details["default_variant"]
         how = "the hub's default_variant"
     else:
         how = "--@rules_torch//torch:variant"
+    fix = fix_line(details, variant, "" if platform == _UNKNOWN_PLATFORM else platform, ctx.attr.python)
     fail((
         "rules_torch: @{hub} has no torch for variant '{variant}' (from {how}) on {platform}{python}.\n" +
         "  available in {lock}: {cells}\n" +
@@ -36,13 +66,13 @@ def _unavailable_impl(ctx):
         "  or pick a locked variant, e.g. --config={example} (--@rules_torch//torch:variant={example_variant})"
     ).format(
         hub = details["hub"],
-        variant = variant,
+        variant = variant or "(none: the flag is unset and the hub has no default_variant)",
         how = how,
         platform = platform,
         python = " for Python {} (from @rules_python//python/config_settings:python_version)".format(ctx.attr.python) if ctx.attr.python else "",
         lock = details["lock"],
         cells = ", ".join(details["cells"]),
-        fix = details["fix"].replace("{variant}", variant).replace("{platform}", platform),
+        fix = fix,
         example = details["example_config"],
         example_variant = details["example_variant"],
     ))
@@ -51,7 +81,7 @@ torch_unavailable = rule(
     implementation = _unavailable_impl,
     doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches.",
     attrs = {
-        "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, fix, default_variant, example_config, example_variant."),
+        "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, default_variant, example_config, example_variant, and fix (a line, `{variant}` substituted) or relock (the lock's request and path)."),
         "python": attr.string(doc = "The Python version asked for, when it is not the hub's default one."),
         "_cpu_aarch64": attr.label(default = _CPU["aarch64"]),
         "_cpu_x86_64": attr.label(default = _CPU["x86_64"]),

@@ -1,0 +1,79 @@
+"""The launcher finds the program's own runfiles: through a symlink to the program, never from a
+RUNFILES_DIR / RUNFILES_MANIFEST_FILE in the environment that belongs to another program, and
+with a message that says what to do when there are none.
+
+Runs the root module's //tests/torch_cpu:import_torch_test (real torch 2.13.0+cpu) directly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from harness import BAZEL, REPO
+
+TARGET = "//tests/torch_cpu:import_torch_test"
+pytestmark = pytest.mark.real_torch
+
+
+def _bazel(*args: str) -> str:
+    result = subprocess.run([str(BAZEL), *args], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def program() -> Path:
+    _bazel("build", TARGET)
+    return Path(_bazel("info", "bazel-bin").strip().splitlines()[-1]) / "tests" / "torch_cpu" / "import_torch_test"
+
+
+def _run(path: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("RUNFILES_", "TEST_")) and k != "PYTHONPATH"}
+    environ.update(env)
+    return subprocess.run([str(path)], cwd=cwd, env=environ, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _passes(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0 and "OK" in result.stderr, result.stdout[-2000:] + result.stderr[-3000:]
+
+
+def test_run_through_a_symlink(program, tmp_path):
+    link = tmp_path / "mainlink"
+    link.symlink_to(program)
+    _passes(_run(link, tmp_path))
+
+
+def test_run_through_a_chain_of_symlinks(program, tmp_path):
+    (tmp_path / "a").symlink_to(program)
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    _passes(_run(tmp_path / "b", tmp_path))
+
+
+def test_a_stale_runfiles_dir_or_manifest_is_ignored(program, tmp_path):
+    # Another program's runfiles (a parent process's, a stale shell variable): not ours.
+    stale = tmp_path / "other.runfiles"
+    (stale / "_main").mkdir(parents=True)
+    manifest = tmp_path / "other.runfiles_manifest"
+    manifest.write_text("_main/other.py /nowhere/other.py\n")
+    _passes(_run(program, tmp_path, RUNFILES_DIR=str(stale), RUNFILES_MANIFEST_FILE=str(manifest)))
+
+
+def test_a_runfiles_dir_that_holds_the_program_is_used(program, tmp_path):
+    # Run from elsewhere by path, with the environment naming its runfiles (as a parent program
+    # that carries it in its own runfiles does).
+    copy = tmp_path / "copy"
+    shutil.copy(program, copy)
+    _passes(_run(copy, tmp_path, RUNFILES_DIR=str(program) + ".runfiles"))
+
+
+def test_no_runfiles_is_a_clear_error(program, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copy(program, copy)
+    result = _run(copy, tmp_path)
+    assert result.returncode == 127, result.stderr[-2000:]
+    assert f"cannot find the runfiles of {copy}" in result.stderr, result.stderr[-2000:]
+    assert "run it with bazel run" in result.stderr, result.stderr[-2000:]
