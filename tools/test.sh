@@ -133,6 +133,10 @@ step "provision Bazel (tools/bazel)" "$BAZEL" --version
 step "python test environment ($VENV)" setup_venv
 step "lint (buildifier, ruff)" lint
 rp_registry
+if [ "$(id -u)" = 0 ]; then
+  # The loopback REAPI service of tests/integration/test_remote.py (once per machine, ~90 s).
+  step "remote execution service (tools/rbe.sh provision)" "$ROOT/tools/rbe.sh" provision
+fi
 step "pytest python/ tests/" run_pytest
 compat_report
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
