@@ -11,6 +11,7 @@ import argparse
 import json
 import re
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,18 @@ from rules_torch.errors import LockError
 SCHEMA_VERSION = 1
 _PYTHON_RE = re.compile(r"^3\.\d+$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_CELL_PYTHON_RE = re.compile(r"^3\.\d+$")
+
+# The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs, besides "any":
+# the same table as WHEEL_PLATFORM_PATTERNS in torch/private/lock.bzl (a test checks they agree),
+# so that the lock tool and the module extension accept the same locks.
+WHEEL_PLATFORM_PATTERNS = {
+    "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
+    "linux_x86_64": [["manylinux", "_x86_64"], ["linux", "_x86_64"]],
+    "macos_arm64": [["macosx_", "_arm64"], ["macosx_", "_universal2"]],
+    "macos_x86_64": [["macosx_", "_x86_64"], ["macosx_", "_universal2"]],
+    "windows_amd64": [["win_amd64", ""]],
+}
 _REQUEST_FIELDS = {
     "torch": "string",
     "torchvision": "string or null",
@@ -154,6 +167,13 @@ def _cell_problems(key: str, cell: object, request: dict[str, Any]) -> list[str]
     for field, value in coordinates.items():
         if not isinstance(value, str):
             problems.append(f"{where}.{field} must be a string, found {_kind(value)}")
+    if isinstance(coordinates["variant"], str) and not VARIANT_RE.match(coordinates["variant"]):
+        problems.append(f"{where}.variant '{coordinates['variant']}' is not a variant (valid forms: {VARIANT_FORMS})")
+    platform = coordinates["platform"]
+    if isinstance(platform, str) and platform not in PLATFORMS:
+        problems.append(f"{where}.platform: unknown platform '{platform}' (valid: {', '.join(PLATFORMS)})")
+    if isinstance(coordinates["python"], str) and not _CELL_PYTHON_RE.match(coordinates["python"]):
+        problems.append(f"{where}.python '{coordinates['python']}' is not a major.minor version like 3.11")
     if all(isinstance(v, str) for v in coordinates.values()):
         expected = f"{coordinates['variant']}_{coordinates['platform']}_{cp_tag(coordinates['python'])}"
         if key != expected:
@@ -168,7 +188,7 @@ def _cell_problems(key: str, cell: object, request: dict[str, Any]) -> list[str]
         return problems
     names = []
     for index, wheel in enumerate(wheels):
-        problems += _wheel_problems(f"{where}.wheels[{index}]", wheel)
+        problems += _wheel_problems(f"{where}.wheels[{index}]", wheel, coordinates)
         if isinstance(wheel, dict) and isinstance(wheel.get("name"), str):
             names.append(wheel["name"])
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -179,7 +199,44 @@ def _cell_problems(key: str, cell: object, request: dict[str, Any]) -> list[str]
     return problems
 
 
-def _wheel_problems(where: str, wheel: object) -> list[str]:
+def _python_tag_fits(python_tags: list[str], abi_tags: list[str], python: str) -> bool:
+    nodot, minor = python.replace(".", ""), int(python.split(".")[1])
+    for tag in python_tags:
+        if tag in ("py3", "py" + nodot, "cp" + nodot):
+            return True
+        if tag.startswith("py3") and tag[3:].isdigit() and int(tag[3:]) <= minor:
+            return True
+        if tag.startswith("cp3") and tag[3:].isdigit() and "abi3" in abi_tags and int(tag[3:]) <= minor:
+            return True
+    return False
+
+
+def _platform_tag_fits(platform_tags: list[str], platform: str) -> bool:
+    patterns = WHEEL_PLATFORM_PATTERNS.get(platform, [])
+    return any(
+        tag == "any" or any(tag.startswith(prefix) and tag.endswith(suffix) for prefix, suffix in patterns)
+        for tag in platform_tags
+    )
+
+
+def _fit_problems(where: str, filename: str, url: str, cell: dict[str, Any]) -> list[str]:
+    """The same rules as _wheel_fits_cell in torch/private/lock.bzl: the URL's file is
+    `filename`, and its tags fit the cell's Python and platform."""
+    basename = urllib.parse.unquote(url.split("#")[0].split("?")[0].rpartition("/")[2])
+    if basename != filename:
+        return [f"{where}: the url's file name '{basename}' is not the filename '{filename}'"]
+    parts = filename[: -len(".whl")].split("-")
+    python, platform = cell.get("python"), cell.get("platform")
+    if len(parts) not in (5, 6) or not isinstance(python, str) or not _CELL_PYTHON_RE.match(python):
+        return []
+    if not _python_tag_fits(parts[-3].split("."), parts[-2].split("."), python):
+        return [f"{where}: its tags {parts[-3]}-{parts[-2]} do not fit the cell's Python {python}"]
+    if isinstance(platform, str) and platform in PLATFORMS and not _platform_tag_fits(parts[-1].split("."), platform):
+        return [f"{where}: its platform tag {parts[-1]} does not fit the cell's platform {platform}"]
+    return []
+
+
+def _wheel_problems(where: str, wheel: object, cell: dict[str, Any]) -> list[str]:
     if not isinstance(wheel, dict):
         return [f"{where} must be an object, found {_kind(wheel)}"]
     name = wheel.get("name")
@@ -216,6 +273,8 @@ def _wheel_problems(where: str, wheel: object) -> list[str]:
                 problems.append(f"{where}: filename '{filename}' is for version {file_version}, not {version}")
     if not isinstance(url, str) or not url.startswith(("https://", "http://", "file://")):
         problems.append(f"{where}: url {json.dumps(url)} must start with https://, http:// or file://")
+    elif isinstance(filename, str) and filename.endswith(".whl"):
+        problems += _fit_problems(where, filename, url, cell)
     if not isinstance(sha256, str) or not _SHA256_RE.match(sha256):
         problems.append(f"{where}: sha256 {json.dumps(sha256)} must be 64 lowercase hex digits")
     if not (isinstance(extras, list) and all(isinstance(e, str) for e in extras)):

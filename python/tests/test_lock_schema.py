@@ -133,6 +133,28 @@ def test_wheel_without_sha256(tmp_path: Path) -> None:
         (lambda d: d["request"].pop("index_url"), "request.index_url is missing"),
         (lambda d: d.update(cells={}), "'cells' is empty"),
         (lambda d: d.update(extra=1), "unknown top-level field 'extra'"),
+        # Hand edits the extension refuses too (torch/private/lock.bzl, the same rules).
+        (
+            lambda d: d["cells"][CELL[6:]]["wheels"][0].update(url="https://files.example/filelock-3.12.0-py3-none-any.whl"),
+            "(filelock): the url's file name 'filelock-3.12.0-py3-none-any.whl' is not the filename",
+        ),
+        (
+            lambda d: d["cells"][CELL[6:]]["wheels"][1].update(
+                filename="torch-2.13.0-cp311-none-macosx_11_0_arm64.whl",
+                url="https://x/torch-2.13.0-cp311-none-macosx_11_0_arm64.whl",
+                version="2.13.0",
+            ),
+            "(torch): its platform tag macosx_11_0_arm64 does not fit the cell's platform linux_x86_64",
+        ),
+        (
+            lambda d: d["cells"][CELL[6:]]["wheels"][1].update(
+                filename="torch-2.13.0+cpu-cp310-cp310-manylinux_2_28_x86_64.whl",
+                url="https://x/torch-2.13.0%2Bcpu-cp310-cp310-manylinux_2_28_x86_64.whl",
+            ),
+            "(torch): its tags cp310-cp310 do not fit the cell's Python 3.11",
+        ),
+        (lambda d: d["cells"][CELL[6:]].update(variant="cu 118"), f"{CELL}.variant 'cu 118' is not a variant"),
+        (lambda d: d["cells"][CELL[6:]].update(python="3.11; rm"), f"{CELL}.python '3.11; rm' is not a major.minor"),
     ],
 )
 def test_each_violation_is_named(tmp_path: Path, change, expected: str) -> None:

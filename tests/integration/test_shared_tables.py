@@ -1,5 +1,6 @@
 """The tables the Starlark side and the lock tool both hold agree: the lock schema version and
-the platforms (names, and the @platforms constraints the hub selects them with)."""
+the platforms (names, and the @platforms constraints the hub selects them with), and the wheel
+platform tags each platform accepts."""
 
 import ast
 import sys
@@ -8,7 +9,7 @@ from harness import REPO
 
 sys.path.insert(0, str(REPO / "python"))
 from rules_torch.cells import PLATFORMS  # noqa: E402
-from rules_torch.lock_schema import SCHEMA_VERSION  # noqa: E402
+from rules_torch.lock_schema import SCHEMA_VERSION, WHEEL_PLATFORM_PATTERNS  # noqa: E402
 
 _OS = {"linux": "@platforms//os:linux", "darwin": "@platforms//os:macos", "win32": "@platforms//os:windows"}
 _CPU = {"x86_64": "@platforms//cpu:x86_64", "AMD64": "@platforms//cpu:x86_64", "aarch64": "@platforms//cpu:aarch64", "arm64": "@platforms//cpu:aarch64"}
@@ -34,3 +35,10 @@ def test_schema_version_and_platforms_agree():
     assert sorted(constraints) == sorted(PLATFORMS)
     for name, platform in PLATFORMS.items():
         assert sorted(constraints[name]) == sorted([_OS[platform.sys_platform], _CPU[platform.platform_machine]]), name
+
+
+def test_wheel_platform_patterns_agree():
+    """The extension and the lock tool accept the same wheels in a cell."""
+    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock.bzl")
+    assert lock_bzl["WHEEL_PLATFORM_PATTERNS"] == WHEEL_PLATFORM_PATTERNS
+    assert sorted(WHEEL_PLATFORM_PATTERNS) == sorted(PLATFORMS)

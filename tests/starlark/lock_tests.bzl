@@ -124,6 +124,44 @@ def _relock_command_test(ctx):
     )
     return unittest.end(env)
 
+def _hand_edited_wheels_test(ctx):
+    """A wheel whose file is not what its entry says, or does not belong in its cell."""
+    env = unittest.begin(ctx)
+    where = "//:torch.lock.json cell 'cpu_linux_x86_64_cp311' wheel "
+
+    # The URL names another file than `filename`.
+    _error(env, _lock(wheels = [_wheel(url = "https://example.com/torch-2.0-py3-none-any.whl")]), where + "'torch-1.0-py3-none-any.whl': the url's file name 'torch-2.0-py3-none-any.whl' is not the filename")
+
+    # `name` is not the filename's distribution (@torch//:torch would be filelock).
+    _error(env, _lock(wheels = [_wheel(name = "torch", filename = "filelock-1.0-py3-none-any.whl", url = "https://e/filelock-1.0-py3-none-any.whl")]), "the file is a wheel of 'filelock', not of 'torch'")
+
+    # A macOS wheel in the linux_x86_64 cell; a cp310 wheel in the 3.11 cell.
+    mac = "torch-1.0-cp311-none-macosx_11_0_arm64.whl"
+    _error(env, _lock(wheels = [_wheel(filename = mac, url = "https://e/" + mac)]), where + "'{}': its platform tag macosx_11_0_arm64 does not fit the cell's platform linux_x86_64".format(mac))
+    old = "torch-1.0-cp310-cp310-manylinux_2_28_x86_64.whl"
+    _error(env, _lock(wheels = [_wheel(filename = old, url = "https://e/" + old)]), "its tags cp310-cp310 do not fit the cell's Python 3.11")
+
+    # These fit: a percent-encoded local version, abi3 from an older Python, a compressed tag set.
+    for filename, url in [
+        ("torch-1.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl", "https://e/whl/cpu/torch-1.0%2Bcpu-cp311-cp311-manylinux_2_28_x86_64.whl"),
+        ("torch-1.0-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", "https://e/torch-1.0-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl#sha256=00"),
+        ("torch-1.0-py2.py3-none-any.whl", "file:///w/torch-1.0-py2.py3-none-any.whl"),
+    ]:
+        parsed = parse_lock(json.encode(_lock(wheels = [_wheel(filename = filename, url = url)])), "//:torch.lock.json")
+        asserts.equals(env, None, parsed.error)
+    return unittest.end(env)
+
+def _cell_grammar_test(ctx):
+    """Variant and Python values outside their grammar are refused, naming the lock and cell.
+
+    They once failed inside Bazel, as an invalid repository name.
+    """
+    env = unittest.begin(ctx)
+    _error(env, _lock(variant = "cu 118"), "//:torch.lock.json cell 'cu 118_linux_x86_64_cp311': variant 'cu 118' is not one of cpu")
+    _error(env, _lock(variant = "$(touch x)"), "variant '$(touch x)' is not one of")
+    _error(env, _lock(python = "3.11; rm"), "python '3.11; rm' is not a major.minor version")
+    return unittest.end(env)
+
 def _unavailable_fix_test(ctx):
     """The fix for an unlocked cell keeps the index template and lists each platform once.
 
@@ -162,6 +200,8 @@ stale_lock_test = unittest.make(_stale_lock_test)
 relock_command_test = unittest.make(_relock_command_test)
 runtime_wheel_test = unittest.make(_runtime_wheel_test)
 unavailable_fix_test = unittest.make(_unavailable_fix_test)
+hand_edited_wheels_test = unittest.make(_hand_edited_wheels_test)
+cell_grammar_test = unittest.make(_cell_grammar_test)
 
 def lock_test_suite(name):
     unittest.suite(
@@ -175,4 +215,6 @@ def lock_test_suite(name):
         relock_command_test,
         runtime_wheel_test,
         unavailable_fix_test,
+        hand_edited_wheels_test,
+        cell_grammar_test,
     )

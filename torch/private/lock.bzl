@@ -15,12 +15,26 @@ PLATFORM_CONSTRAINTS = {
     "windows_amd64": ["@platforms//os:windows", "@platforms//cpu:x86_64"],
 }
 
+# The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs (a tag fits when it
+# starts with the prefix and ends with the suffix), besides "any". The lock tool's validator holds
+# the same table (python/rules_torch/lock_schema.py; tests/integration/test_shared_tables.py).
+WHEEL_PLATFORM_PATTERNS = {
+    "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
+    "linux_x86_64": [["manylinux", "_x86_64"], ["linux", "_x86_64"]],
+    "macos_arm64": [["macosx_", "_arm64"], ["macosx_", "_universal2"]],
+    "macos_x86_64": [["macosx_", "_x86_64"], ["macosx_", "_universal2"]],
+    "windows_amd64": [["win_amd64", ""]],
+}
+
 # Wheels that make up torch itself and its native runtime. Everything else in a cell is a
 # pure-Python (or at least torch-independent) dependency that a user's pip.parse hub may supply.
 _RUNTIME_PREFIXES = ["nvidia-", "cuda-", "pytorch-triton"]
 _RUNTIME_NAMES = ["torch", "torchvision", "torchaudio", "triton"]
 
 _HEX = "0123456789abcdef"
+
+# Printable ASCII from code 32 on, for percent-decoding (Starlark has no chr()).
+_ASCII = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 
 def cell_key(variant, platform, python):
     """The key of a cell in a lock: `<variant>_<platform>_cp<python without dot>`.
@@ -106,6 +120,101 @@ def _check_string(obj, key, where):
         return "{}: '{}' must be a non-empty string, got {}".format(where, key, repr(value))
     return None
 
+def _is_digits(text):
+    return text != "" and text.isdigit()
+
+def valid_variant(variant):
+    """Whether `variant` is one of cpu, xpu, cu<NN[N]>, rocm<N>[.<N>...] (the lock tool's grammar).
+
+    Args:
+      variant: the value of a cell's `variant`.
+
+    Returns:
+      True or False.
+    """
+    if variant in ("cpu", "xpu"):
+        return True
+    if variant.startswith("cu"):
+        return _is_digits(variant[2:]) and len(variant) in (4, 5)
+    if variant.startswith("rocm"):
+        return all([_is_digits(part) for part in variant[4:].split(".")])
+    return False
+
+def valid_python(python):
+    """Whether `python` is a major.minor version of Python 3, e.g. "3.11".
+
+    Args:
+      python: the value of a cell's `python`.
+
+    Returns:
+      True or False.
+    """
+    return python.startswith("3.") and _is_digits(python[2:])
+
+def _normalize(name):
+    # PEP 503: lowercase, runs of "-", "_", "." become one "-".
+    out = []
+    for c in name.lower().elems():
+        c = "-" if c in "_." else c
+        if c == "-" and out and out[-1] == "-":
+            continue
+        out.append(c)
+    return "".join(out)
+
+def _unquote(text):
+    # Percent-decoding of a URL path (e.g. %2B -> +).
+    if "%" not in text:
+        return text
+    pieces = text.split("%")
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        code = piece[:2]
+        value = int(code, 16) if len(code) == 2 and all([c in _HEX for c in code.lower().elems()]) else 0
+        if value >= 32 and value < 32 + len(_ASCII):
+            out.append(_ASCII[value - 32] + piece[2:])
+        else:
+            out.append("%" + piece)
+    return "".join(out)
+
+def _python_tag_fits(python_tags, abi_tags, python):
+    nodot = python.replace(".", "")
+    minor = int(python.split(".")[1])
+    for tag in python_tags:
+        if tag in ("py3", "py" + nodot, "cp" + nodot):
+            return True
+        if tag.startswith("py3") and _is_digits(tag[3:]) and int(tag[3:]) <= minor:
+            return True
+        if tag.startswith("cp3") and _is_digits(tag[3:]) and "abi3" in abi_tags and int(tag[3:]) <= minor:
+            return True
+    return False
+
+def _platform_tag_fits(platform_tags, platform):
+    for tag in platform_tags:
+        if tag == "any":
+            return True
+        for prefix, suffix in WHEEL_PLATFORM_PATTERNS.get(platform, []):
+            if tag.startswith(prefix) and tag.endswith(suffix):
+                return True
+    return False
+
+def _wheel_fits_cell(wheel, cell):
+    """An error (without the location) when a wheel's file does not belong in its cell, else None."""
+    filename = wheel["filename"]
+    basename = _unquote(wheel["url"].split("#")[0].split("?")[0].rpartition("/")[2])
+    if basename != filename:
+        return "the url's file name '{}' is not the filename".format(basename)
+    parts = filename[:-len(".whl")].split("-")
+    if len(parts) not in (5, 6):
+        return "'{}' is not a wheel file name (name-version[-build]-python-abi-platform.whl)".format(filename)
+    if _normalize(parts[0]) != _normalize(wheel["name"]):
+        return "the file is a wheel of '{}', not of '{}'".format(_normalize(parts[0]), wheel["name"])
+    python_tags, abi_tags, platform_tags = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
+    if not _python_tag_fits(python_tags, abi_tags, cell["python"]):
+        return "its tags {}-{} do not fit the cell's Python {}".format(parts[-3], parts[-2], cell["python"])
+    if not _platform_tag_fits(platform_tags, cell["platform"]):
+        return "its platform tag {} does not fit the cell's platform {}".format(parts[-1], cell["platform"])
+    return None
+
 def _validate_wheel(wheel, where):
     if type(wheel) != "dict":
         return "{}: each wheel must be an object, got {}".format(where, repr(wheel))
@@ -135,12 +244,16 @@ def _validate_cell(key, cell, where):
         error = _check_string(cell, field, where)
         if error:
             return error
+    if not valid_variant(cell["variant"]):
+        return "{}: variant '{}' is not one of cpu, xpu, cu<NNN> (cu118, cu130, ...), rocm<X.Y> (rocm6.2, ...)".format(where, cell["variant"])
     if cell["platform"] not in PLATFORM_CONSTRAINTS:
         return "{}: unknown platform '{}'; known platforms: {}".format(
             where,
             cell["platform"],
             ", ".join(sorted(PLATFORM_CONSTRAINTS)),
         )
+    if not valid_python(cell["python"]):
+        return "{}: python '{}' is not a major.minor version like 3.11".format(where, cell["python"])
     expected = cell_key(cell["variant"], cell["platform"], cell["python"])
     if key != expected:
         return "{}: key does not match its variant/platform/python (expected '{}')".format(where, expected)
@@ -152,6 +265,9 @@ def _validate_cell(key, cell, where):
         error = _validate_wheel(wheel, where)
         if error:
             return error
+        error = _wheel_fits_cell(wheel, cell)
+        if error:
+            return "{} wheel '{}': {}".format(where, wheel["filename"], error)
         if wheel["name"] in seen:
             return "{}: wheel '{}' is listed twice".format(where, wheel["name"])
         seen[wheel["name"]] = True
