@@ -3,8 +3,10 @@ pycs, the library directories and what it refuses."""
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from harness import REPO, Wheel
@@ -95,3 +97,40 @@ def test_corrupt_wheel(tmp_path):
     _, result = _extract(tmp_path, path)
     assert result.returncode == 1
     assert "pkg-1.0-py3-none-any.whl is not a valid wheel" in result.stderr, result.stderr
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_the_extractor(tmp_path, sig):
+    """Bazel killed mid-build (or cancelling the action) leaves no worker writing on, orphaned."""
+    source = b"".join(b"x%d = %d\n" % (i, i) for i in range(300_000))  # seconds to byte-compile
+    wheels = []
+    for n in range(2):
+        wheel = Wheel(f"slow{n}", "1.0", "py3-none-any", files=tuple((f"slow{n}/m{k}.py", source, False) for k in range(4)))
+        wheels.append(tmp_path / wheel.filename)
+        wheels[-1].write_bytes(wheel.build())
+    args = [sys.executable, str(EXTRACTOR), "--dest", str(tmp_path / "site-packages"), "--jobs", "2", "--compile", PYTHON]
+    extractor = subprocess.Popen([*args, *map(str, wheels)], stderr=subprocess.PIPE)
+    workers = []
+    deadline = time.monotonic() + 20
+    while len(workers) < 2 and time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(extractor.pid)], capture_output=True, text=True, check=False).stdout
+        workers = [int(p) for p in children.split()]
+        time.sleep(0.05)
+    assert len(workers) == 2, "the extractor did not start two workers"
+    time.sleep(0.5)
+    assert extractor.poll() is None, "extraction finished before the test could interrupt it"
+    extractor.send_signal(sig)
+    extractor.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in workers if _alive(p)], f"workers {workers} outlived the extractor (signal {sig})"

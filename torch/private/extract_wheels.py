@@ -20,6 +20,7 @@ import marshal
 import os
 import posixpath
 import shutil
+import signal
 import stat
 import sys
 import zipfile
@@ -155,13 +156,29 @@ def _split(items, jobs):
     return [b for b in bins if b]
 
 
+def _die_with_parent(parent):
+    """In a worker: be killed when the extractor dies (Bazel killed mid-build, a SIGKILL), so no
+    worker goes on writing into the tree, orphaned. Linux only (prctl PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _run_parallel(wheels, dest, items, jobs, compile_py):
     pids = []
+    parent = os.getpid()
     for chunk in _split(items, jobs):
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
+                _die_with_parent(parent)
                 _extract(wheels, dest, chunk, compile_py)
             except ExtractError as e:
                 print(f"error: {e}", file=sys.stderr)
@@ -174,9 +191,23 @@ def _run_parallel(wheels, dest, items, jobs, compile_py):
                 os._exit(code)
         pids.append(pid)
     failed = False
-    for pid in pids:
-        _, status = os.waitpid(pid, 0)
-        failed = failed or status != 0
+
+    def stop(signum, _frame):  # SIGTERM/SIGINT (Bazel cancelling the action): the workers first
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os._exit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            failed = failed or status != 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if failed:
         raise ExtractError("extraction failed (see the error above)")
 
