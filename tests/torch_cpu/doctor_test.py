@@ -32,6 +32,41 @@ class DoctorTest(unittest.TestCase):
         self.assertIn("CUDA (build):    none", out)
         self.assertIn("libtorch_cpu.so", out)
         self.assertIn("every library resolves", out)
+        # torch's own RECORD alone lists thousands of files; none was changed.
+        self.assertRegex(out, r"installed files: \d{4,} checked against the wheels' RECORD \(size, sha256\): none damaged")
+
+    def test_damaged_files_are_named(self):
+        import base64
+        import hashlib
+
+        tree = tempfile.mkdtemp()
+        try:
+            files = {"pkg/__init__.py": b"X = 1\n", "pkg/lib/libx.so": b"\x7fELF" * 100, "pkg/gone.py": b"Y = 2\n"}
+            rows = []
+            for path, data in files.items():
+                os.makedirs(os.path.dirname(os.path.join(tree, path)), exist_ok=True)
+                with open(os.path.join(tree, path), "wb") as f:
+                    f.write(data)
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                rows.append(f"{path},sha256={digest},{len(data)}")
+            os.makedirs(os.path.join(tree, "pkg-1.0.dist-info"))
+            with open(os.path.join(tree, "pkg-1.0.dist-info", "RECORD"), "w") as f:
+                f.write("\n".join(rows + ["pkg-1.0.dist-info/RECORD,,"]) + "\n")
+            doctor = _doctor()
+            self.assertEqual(doctor.verify_installed([tree]), (3, []))
+            with open(os.path.join(tree, "pkg/__init__.py"), "wb") as f:
+                f.write(b"X = 6\n")  # same size, other content
+            with open(os.path.join(tree, "pkg/lib/libx.so"), "r+b") as f:
+                f.truncate(10)
+            os.remove(os.path.join(tree, "pkg/gone.py"))
+            checked, problems = doctor.verify_installed([tree])
+        finally:
+            shutil.rmtree(tree)
+        self.assertEqual(checked, 3)
+        self.assertEqual(
+            sorted(p.replace(tree + "/", "") for p in problems),
+            ["pkg/__init__.py: content differs from the wheel's (sha256)", "pkg/gone.py: missing", "pkg/lib/libx.so: 10 bytes, installed with 400"],
+        )
 
     def test_unresolved_library_fails(self):
         import torch

@@ -2,9 +2,15 @@
 
 Prints the torch build, its CUDA/cuDNN versions, every shared library the launcher put on
 LD_LIBRARY_PATH with where each of its dependencies resolved, the NVIDIA driver (if any) and
-whether a GPU is usable. Exits 1 when a library has a dependency that cannot be resolved.
+whether a GPU is usable, and checks every installed file against its wheel's RECORD (size and
+sha256). Exits 1 when a library has a dependency that cannot be resolved or a file is damaged.
 """
 
+import base64
+import concurrent.futures
+import csv
+import glob
+import hashlib
 import importlib.util
 import os
 import platform
@@ -67,6 +73,57 @@ def _variant(torch):
     return "cpu"
 
 
+def _record_entries(site_packages):
+    """(path, expected size, expected sha256 digest) of every hashed file the wheels' RECORDs list
+    under `site_packages`; `.data/purelib|platlib` entries where the installer moved them."""
+    for record in glob.glob(os.path.join(site_packages, "*.dist-info", "RECORD")):
+        with open(record, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                if len(row) < 3 or not row[1].startswith("sha256="):
+                    continue
+                path = row[0]
+                parts = path.split("/")
+                if len(parts) > 2 and parts[0].endswith(".data"):
+                    if parts[1] not in ("purelib", "platlib"):
+                        continue  # scripts, headers, data: kept outside site-packages
+                    path = "/".join(parts[2:])
+                if path.startswith("../") or path.startswith("/"):
+                    continue
+                digest = base64.urlsafe_b64decode(row[1][len("sha256="):] + "==")
+                yield os.path.join(site_packages, path), int(row[2]) if row[2] else None, digest
+
+
+def _check_file(entry):
+    path, size, digest = entry
+    try:
+        actual = os.path.getsize(path)
+    except OSError:
+        return f"{path}: missing"
+    if size is not None and actual != size:
+        return f"{path}: {actual} bytes, installed with {size}"
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return None if h.digest() == digest else f"{path}: content differs from the wheel's (sha256)"
+
+
+def verify_installed(site_packages_dirs):
+    """Checks every file the wheels installed (their RECORD: size and sha256).
+
+    Returns:
+      (number of files checked, list of problems, each naming a file).
+    """
+    entries = [e for d in site_packages_dirs for e in _record_entries(d)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        problems = [p for p in pool.map(_check_file, entries) if p]
+    return len(entries), problems
+
+
+def _installed_trees():
+    return [p for p in sys.path if os.path.isdir(p) and glob.glob(os.path.join(p, "*.dist-info", "RECORD"))]
+
+
 def main():
     # torch warns at import when numpy is absent; the doctor reports that on a line of its own.
     with warnings.catch_warnings():
@@ -96,8 +153,20 @@ def main():
         broken += bool(missing)
         note = f" (optional plugin; its transport needs the host's {', '.join(optional)})" if optional else ""
         print(f"  {status:8} {path}{note}")
+    checked, damaged = verify_installed(_installed_trees())
+    print(f"installed files: {checked} checked against the wheels' RECORD (size, sha256): {len(damaged) or 'none'} damaged")
+    for problem in damaged[:50]:
+        print(f"  DAMAGED  {problem}")
+    if damaged:
+        print(
+            "doctor: the installed tree was changed after it was installed. The next `bazel build` or `bazel test` "
+            "installs it again (Bazel checks its outputs); if it does not (--noexperimental_check_output_files), "
+            "run `bazel clean` first.",
+            file=sys.stderr,
+        )
     if broken:
         print(f"doctor: {broken} librar{'y' if broken == 1 else 'ies'} with unresolved dependencies", file=sys.stderr)
+    if broken or damaged:
         return 1
     print("doctor: every library resolves (driver libraries and optional host network stacks excepted)")
     return 0
