@@ -2,10 +2,16 @@
 and what to do, and leaves no half-downloaded spoke or half-installed tree behind."""
 
 import hashlib
+import re
+import shlex
+import sys
 import time
 
 import pytest
-from harness import Wheel, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO, Wheel, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+
+sys.path.insert(0, str(REPO / "python"))
+from rules_torch.lock import build_parser  # noqa: E402
 
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
@@ -38,7 +44,20 @@ def _fails(ws, *fragments, args=("build", "//:t")):
     assert result.returncode != 0, result.stdout
     for fragment in fragments:
         assert fragment in result.stdout, f"{fragment!r} not in output:\n{result.stdout[-4000:]}"
+    _lock_commands_parse(result.stdout)
     return result.stdout
+
+
+def _lock_commands_parse(out):
+    """Every lock tool command a message prints is one the lock tool accepts (placeholders such
+    as <version> aside, which the user fills in), with the index template kept."""
+    for line in re.findall(r"bazel run @rules_torch//python:lock -- (.*)", out):
+        if "<" in line:
+            continue
+        args = build_parser().parse_args(shlex.split(line))
+        assert args.output, line
+        if "download.pytorch.org" in line:
+            assert "download.pytorch.org/whl/{variant}" in line, f"the index template lost its {{variant}}: {line}"
 
 
 def _no_partial_spoke(ws, cell="cpu_linux_x86_64_cp311"):

@@ -107,6 +107,7 @@ def _wheels_hub(mctx, module, tag, repos):
             deps = deps,
             lock_source = source,
             python = cell["python"],
+            relock = relock_command(lock.get("request", {}), output = _label_path(tag.lock)),
             python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
         )))

@@ -50,15 +50,14 @@ def _download_error(rctx, wheel, source):
         return (
             "rules_torch: sha256 mismatch for {filename} from {url}: the lock {source} pins {want}, " +
             "the file served has {got}. The file changed after locking, or a mirror serves another " +
-            "build. If you trust the new file, re-lock (bazel run @rules_torch//python:lock -- ...) " +
-            "to pin it."
-        ).format(filename = wheel["filename"], url = wheel["url"], source = source, want = wheel["sha256"], got = check.sha256)
+            "build. If you trust the new file, re-lock to pin it:\n    {relock}"
+        ).format(filename = wheel["filename"], url = wheel["url"], source = source, want = wheel["sha256"], got = check.sha256, relock = rctx.attr.relock)
     return (
         "rules_torch: cannot download {filename} from {url} (not found, or the host is unreachable). " +
         "Check the URL and your network, or serve it from a mirror with a downloader config " +
         "(--downloader_config; Bazel 7: --experimental_downloader_config); if the index moved, re-lock " +
-        "{source} with the lock tool (bazel run @rules_torch//python:lock -- ... --index-url <new index>)."
-    ).format(filename = wheel["filename"], url = wheel["url"], source = source)
+        "{source} with --index-url set to the new index:\n    {relock}"
+    ).format(filename = wheel["filename"], url = wheel["url"], source = source, relock = rctx.attr.relock)
 
 def _check_interpreter(rctx):
     label = rctx.attr.python_interpreter_target
@@ -114,6 +113,7 @@ spoke = repository_rule(
         "compile_pyc": attr.bool(default = True, doc = "Byte-compile the tree when the installing interpreter's version is `python`."),
         "deps": attr.string_list(doc = "Labels the generated py_library depends on (pure-Python dependencies from a pip.parse hub)."),
         "lock_source": attr.string(mandatory = True, doc = "The lock's label, for messages."),
+        "relock": attr.string(default = "bazel run @rules_torch//python:lock -- --help", doc = "The lock tool command that re-creates the lock, for messages."),
         "python": attr.string(mandatory = True, doc = "The cell's Python version, major.minor."),
         "python_interpreter_target": attr.label(allow_single_file = True, doc = "The interpreter that installs the tree; default: the Python toolchain's."),
         "wheels": attr.string(mandatory = True, doc = "JSON list of the lock's wheel objects to fetch."),
