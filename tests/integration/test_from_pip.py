@@ -55,6 +55,13 @@ def ws(workspace_factory):
     ws.write("requirements_cu121.txt", _requirements(ws, "cu121"))
     ws.write("BUILD.bazel", 'load("@rules_torch//torch:defs.bzl", "torch_py_test")\n\ntorch_py_test(name = "t", srcs = ["t.py"], deps = ["@torch//:torch"])\n')
     ws.write("t.py", TEST)
+    # The same test through the hub's requirement(), as pip.parse users spell it.
+    ws.write(
+        "req/BUILD.bazel",
+        'load("@rules_torch//torch:defs.bzl", "torch_py_test")\nload("@torch//:requirements.bzl", "requirement")\n\n'
+        'torch_py_test(name = "t", srcs = ["//:t.py"], main = "//:t.py", deps = [requirement("torch")])\n',
+    )
+    ws.write("BUILD.bazel", ws.root.joinpath("BUILD.bazel").read_text() + 'exports_files(["t.py"])\n')
     return ws
 
 
@@ -65,9 +72,9 @@ def _module(ws, packages='["torch"]', variants='{"cpu": "@pypi_cpu", "cu121": "@
 @pytest.mark.parametrize(("config", "variant"), [("cpu", "cpu"), ("cuda121", "cu121")])
 def test_config_selects_pip_hub(ws, config, variant):
     _module(ws)
-    result = ws.bazel("test", "//:t", f"--config={config}", f"--test_env=WANT_VARIANT={variant}", "--test_output=all", "--nocache_test_results")
+    result = ws.bazel("test", "//:t", "//req:t", f"--config={config}", f"--test_env=WANT_VARIANT={variant}", "--test_output=all", "--nocache_test_results")
     assert result.returncode == 0, result.stdout[-4000:]
-    assert f"got 2.5.1+{variant} {variant}" in result.stdout
+    assert result.stdout.count(f"got 2.5.1+{variant} {variant}") == 2, result.stdout[-4000:]
     assert f"pypi_{variant}_torch" in result.stdout, "torch did not come from the pip.parse wheel repository"
 
 

@@ -64,3 +64,33 @@ def test_hubs_do_not_clash(workspace_factory):
     assert "hub torch_b torch: cu118" in result.stdout, result.stdout[-3000:]
     # The dependency's own hub named "torch" (default cu121) is not the root's "torch".
     assert "hub dep torch: cu121" in result.stdout, result.stdout[-3000:]
+
+
+REQUIREMENTS_BUILD = """\
+load("@rules_torch//torch:defs.bzl", "torch_py_test")
+load("@torch//:requirements.bzl", "all_requirements", "requirement")
+
+torch_py_test(name = "req", srcs = ["t.py"], main = "t.py", args = ["req"], deps = [requirement("Torch")])
+
+torch_py_test(name = "all", srcs = ["t.py"], main = "t.py", args = ["all"], deps = all_requirements)
+"""
+
+
+def test_requirement_as_pip_parse_spells_it(workspace_factory):
+    """@<hub>//:requirements.bzl: requirement(name) in any spelling, all_requirements, and a
+    message naming what the hub has for a package it has not."""
+    ws = workspace_factory("requirements")
+    ws.lock_fake_cells([("cpu", "linux_x86_64")])
+    ws.write_module('torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n')
+    ws.write("BUILD.bazel", REQUIREMENTS_BUILD)
+    ws.write("t.py", TEST)
+    result = ws.bazel("test", "//:req", "//:all", "--test_output=all")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "hub req torch: cpu" in result.stdout and "hub all torch: cpu" in result.stdout, result.stdout[-3000:]
+    query = ws.bazel("query", "--output=build", "//:req")
+    assert 'deps = ["@torch//:torch"]' in query.stdout, query.stdout[-2000:]
+
+    ws.write("bad/BUILD.bazel", 'load("@torch//:requirements.bzl", "requirement")\n\nalias(name = "numpy", actual = requirement("numpy"))\n')
+    result = ws.bazel("build", "//bad:numpy")
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert 'requirement("numpy"): this hub has torch. Other packages' in result.stdout, result.stdout[-3000:]

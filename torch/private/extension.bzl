@@ -1,6 +1,6 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
-load(":hub.bzl", "hub", "hub_build_file")
+load(":hub.bzl", "hub", "hub_build_file", "requirements_bzl")
 load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
 load(":metadata.bzl", "reproducible_extension")
 load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
@@ -139,6 +139,7 @@ def _wheels_hub(mctx, module, tag, repos):
             unavailable_message = details,
             other_pythons = other_pythons,
         ),
+        requirements_bzl = requirements_bzl(tag.hub, {p: p for p in _PACKAGES if p in present}),
     )))
     return tag.default_variant == "auto"
 

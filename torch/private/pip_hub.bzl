@@ -1,6 +1,6 @@
 """The hub of torch.from_pip: one @<hub> over the user's per-variant rules_python pip hubs."""
 
-load(":hub.bzl", "hub_build_file")
+load(":hub.bzl", "hub_build_file", "requirements_bzl")
 load(":variants.bzl", "config_name")
 
 def pip_package_dir(name):
@@ -59,6 +59,7 @@ def _pip_hub_impl(rctx):
         packages = [pip_package_dir(p) for p in rctx.attr.packages],
         unavailable_message = details,
     ))
+    rctx.file("requirements.bzl", requirements_bzl(rctx.attr.hub, {pip_package_dir(p).replace("_", "-"): pip_package_dir(p) for p in rctx.attr.packages}))
 
 pip_hub = repository_rule(
     implementation = _pip_hub_impl,
