@@ -101,7 +101,7 @@ for case in cases:
             outcome = "FAILED"
         elif child.tag == "skipped":
             outcome = "NOT TESTED" if "NOT TESTED" in (child.get("message") or "") else "skipped"
-    if "test_remote" in name:
+    if case.get("classname", "").endswith(".test_remote"):
         remote[outcome] += 1
     match = re.search(r"test_compat.*\[(.+)\]", name)
     if not match:
