@@ -46,6 +46,8 @@ def _wheels_hub(mctx, module, tag, repos):
     lock = _read_lock(mctx, tag.lock)
     source = str(tag.lock)
     cells = lock["cells"]
+    request = lock.get("request", {})
+    output = _label_path(tag.lock)
     pythons = sorted({c["python"]: True for c in cells.values()}.keys())
     python = tag.python_version or (pythons[0] if len(pythons) == 1 else "")
     if not python:
@@ -82,9 +84,11 @@ def _wheels_hub(mctx, module, tag, repos):
             default_variant,
             source,
             ", ".join(locked_variants),
-            relock_command(lock.get("request", {}), variants = [default_variant], output = _label_path(tag.lock)),
+            relock_command(request, variants = [default_variant], output = output),
         ))
 
+    # The command that re-creates the lock, for the spokes' download errors.
+    relock = relock_command(request, output = output)
     prefix = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub)
     spokes = {}
     other_pythons = {}
@@ -107,7 +111,7 @@ def _wheels_hub(mctx, module, tag, repos):
             deps = deps,
             lock_source = source,
             python = cell["python"],
-            relock = relock_command(lock.get("request", {}), output = _label_path(tag.lock)),
+            relock = relock,
             python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
         )))
@@ -122,7 +126,7 @@ def _wheels_hub(mctx, module, tag, repos):
             for k in sorted(other_pythons[p])
         ],
         # unavailable.bzl renders the lock command for the variant and platform asked for.
-        "relock": {"output": _label_path(tag.lock), "request": lock.get("request", {})},
+        "relock": {"output": output, "request": request},
         "default_variant": default_variant,
         "example_config": config_name(example_variant),
         "example_variant": example_variant,
