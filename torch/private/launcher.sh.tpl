@@ -21,17 +21,15 @@ runfiles=
 manifest=
 # Run through a symlink (a link to bazel-bin/x elsewhere): the runfiles lie beside the real file.
 real=$(readlink -f "$self" 2>/dev/null || echo "$self")
-for candidate in "${RUNFILES_DIR:-}" "$self.runfiles" "$real.runfiles"; do
+# Run from inside another program's runfiles: that tree holds this program too.
+enclosing=
+case $self in *.runfiles/*) enclosing=${self%%.runfiles/*}.runfiles ;; esac
+for candidate in "${RUNFILES_DIR:-}" "$self.runfiles" "$real.runfiles" "$enclosing"; do
   if [ -n "$candidate" ] && [ -d "$candidate" ] && holds_program "$candidate"; then
     runfiles=$candidate
     break
   fi
 done
-if [ -z "$runfiles" ]; then
-  case $self in
-    *.runfiles/*) [ -d "${self%%.runfiles/*}.runfiles" ] && holds_program "${self%%.runfiles/*}.runfiles" && runfiles=${self%%.runfiles/*}.runfiles ;;
-  esac
-fi
 if [ -z "$runfiles" ]; then
   for candidate in "${RUNFILES_MANIFEST_FILE:-}" "$self.runfiles_manifest" "$real.runfiles_manifest"; do
     if [ -n "$candidate" ] && [ -f "$candidate" ] && holds_program "$candidate"; then
