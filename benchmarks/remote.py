@@ -83,19 +83,6 @@ class Uploads:
         return sum(self.seen.values())
 
 
-def du(path: Path, skip: str | None = None) -> int:
-    total = 0
-    for root, dirs, files in os.walk(path):
-        if skip and root == str(path):
-            dirs[:] = [d for d in dirs if d != skip]
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
 def timed(ws, *args: str, timeout: int = 3600) -> tuple[float, str]:
     start = time.perf_counter()
     out = must(ws.bazel(*args, timeout=timeout), "bazel " + " ".join(args))
@@ -117,9 +104,10 @@ def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: 
     must(ws.bazel("clean"), "bazel clean")
     wall, out = timed(ws, "test", *flags, "--remote_download_minimal", "--nocache_test_results", first)
     base = ws.output_base()
+    written, wheels = remote.local_bytes(base, skip="external"), remote.local_bytes(base / "external")
     print(
         f"(d) --remote_download_minimal, test re-run remotely: {wall:.1f} s; under the output base: "
-        f"{du(base, skip='external') / 1e6:.2f} MB (+ {du(base / 'external') / 1e9:.2f} GB of fetched wheels in external/)"
+        f"{written / 1e6:.2f} MB (+ {wheels / 1e9:.2f} GB of fetched wheels in external/)"
     )
 
 
@@ -157,7 +145,8 @@ def main() -> None:
             must(ws.bazel("clean", "--expunge"), "bazel clean --expunge")
             bench_cell(ws, flags, port, "//:libs_test", "//:where_test", "CUDA 13 cell (torch 2.14.1)")
         state = Path(os.environ.get("RBE_ROOT", "/opt/rules_torch-rbe"))
-        print(f"service stores: {du(state / 'state' / 'cas') / 1e9:.2f} GB (server CAS), {du(state / 'chroot' / 'var' / 'cache' / 'casd') / 1e9:.2f} GB (worker cache)")
+        cas, cache = remote.local_bytes(state / "state" / "cas"), remote.local_bytes(state / "chroot" / "var" / "cache" / "casd")
+        print(f"service stores: {cas / 1e9:.2f} GB (server CAS), {cache / 1e9:.2f} GB (worker cache)")
     finally:
         for ws in made:
             ws.bazel("clean", "--expunge") if not args.keep else ws.shutdown()

@@ -127,9 +127,12 @@ def _ran_on(ws, target: str) -> str:
     return match.group(1)
 
 
-def _local_bytes(path: Path) -> int:
+def local_bytes(path: Path, skip: str | None = None) -> int:
+    """Bytes of the files under `path` (symlinks as links), without its subdirectory `skip`."""
     total = 0
-    for root, _dirs, files in os.walk(path):
+    for root, dirs, files in os.walk(path):
+        if skip and root == str(path):
+            dirs[:] = [d for d in dirs if d != skip]
         for name in files:
             try:
                 total += os.lstat(os.path.join(root, name)).st_size
@@ -186,7 +189,7 @@ def test_remote_execution_cache_hit_and_build_without_the_bytes(rbe, workspace_f
     trees = ws.tree_dirs(CELL)
     assert not any(any(tree.iterdir()) for tree in trees if tree.is_dir()), f"the tree was downloaded: {trees}"
     execroot = ws.output_base() / "execroot"
-    print(f"\nbuild without the bytes: {_local_bytes(execroot) / 1e3:.0f} kB under execroot/")
+    print(f"\nbuild without the bytes: {local_bytes(execroot) / 1e3:.0f} kB under execroot/")
 
 
 @pytest.mark.real_torch
