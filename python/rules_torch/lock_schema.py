@@ -24,7 +24,6 @@ from rules_torch.errors import LockError
 SCHEMA_VERSION = 1
 _PYTHON_RE = re.compile(r"^3\.\d+$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_CELL_PYTHON_RE = re.compile(r"^3\.\d+$")
 
 # The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs, besides "any":
 # the same table as WHEEL_PLATFORM_PATTERNS in torch/private/lock.bzl (a test checks they agree),
@@ -172,7 +171,7 @@ def _cell_problems(key: str, cell: object, request: dict[str, Any]) -> list[str]
     platform = coordinates["platform"]
     if isinstance(platform, str) and platform not in PLATFORMS:
         problems.append(f"{where}.platform: unknown platform '{platform}' (valid: {', '.join(PLATFORMS)})")
-    if isinstance(coordinates["python"], str) and not _CELL_PYTHON_RE.match(coordinates["python"]):
+    if isinstance(coordinates["python"], str) and not _PYTHON_RE.match(coordinates["python"]):
         problems.append(f"{where}.python '{coordinates['python']}' is not a major.minor version like 3.11")
     if all(isinstance(v, str) for v in coordinates.values()):
         expected = f"{coordinates['variant']}_{coordinates['platform']}_{cp_tag(coordinates['python'])}"
@@ -227,7 +226,7 @@ def _fit_problems(where: str, filename: str, url: str, cell: dict[str, Any]) -> 
         return [f"{where}: the url's file name '{basename}' is not the filename '{filename}'"]
     parts = filename[: -len(".whl")].split("-")
     python, platform = cell.get("python"), cell.get("platform")
-    if len(parts) not in (5, 6) or not isinstance(python, str) or not _CELL_PYTHON_RE.match(python):
+    if len(parts) not in (5, 6) or not isinstance(python, str) or not _PYTHON_RE.match(python):
         return []
     if not _python_tag_fits(parts[-3].split("."), parts[-2].split("."), python):
         return [f"{where}: its tags {parts[-3]}-{parts[-2]} do not fit the cell's Python {python}"]
