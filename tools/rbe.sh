@@ -119,13 +119,12 @@ up_exec() {
     [ "$spec" = "$name" ] || props=${spec#*:}
     [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || die "bad worker name '$name' (letters, digits, - and _)"
     args=(--platform OSFamily=linux --platform ISA=x86-64)
-    local IFS_=$IFS kv
-    IFS=,
-    for kv in $props; do
+    local kvs=() kv
+    [ -z "$props" ] || IFS=, read -ra kvs <<<"$props"
+    for kv in "${kvs[@]}"; do
       [[ $kv == ?*=?* ]] || die "bad platform property '$kv' for worker $name (KEY=VALUE)"
       args+=(--platform "$kv")
     done
-    IFS=$IFS_
     mkdir -p "$S/workers/$name"
     echo "$name" >"$S/workers/$name/name"
     RBE_BINDS="$PY" RBE_MOUNTS="$S/workers/$name:/run/rbe-worker" setsid "$in_chroot" buildbox-worker \
