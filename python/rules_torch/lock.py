@@ -14,7 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from rules_torch import __version__
+from rules_torch import __version__, uv_import
 from rules_torch.cells import (
     PLATFORMS,
     VARIANT_FORMS,
@@ -64,6 +64,10 @@ examples:
 
   # the same through Bazel (paths are relative to the directory bazel runs in)
   bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --output torch.lock.json
+
+  # import a uv project's uv.lock (one extra per torch index, e.g. cpu and cu130);
+  # `--from-uv uv.lock --help` lists its options
+  {PROG} --from-uv uv.lock --output third_party/torch.lock.json
 
   # a mirror that serves a CUDA 13 build without local version labels
   {PROG} --torch 2.14.1 --variants cu130 --index-url https://mirror.example/cu130/simple \\
@@ -344,6 +348,9 @@ def _combined(errors: list[LockError], what: str, advice: str) -> LockError:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg == "--from-uv" or arg.startswith("--from-uv=") for arg in argv):
+        return uv_import.main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     log = _Log(args.quiet)

@@ -46,6 +46,7 @@ _REQUEST_FIELDS = {
     "extra_index_urls": "list of strings",
     "find_links": "list of strings",
     "with": "list of strings",
+    "from_uv": "object",
 }
 _WHEEL_FIELDS = ("name", "version", "filename", "url", "sha256", "extras")
 _REGENERATE = (
@@ -54,7 +55,9 @@ _REGENERATE = (
 
 
 # Added after schema 1 was published; absent means empty.
-_OPTIONAL_REQUEST_FIELDS = {"with"}
+_OPTIONAL_REQUEST_FIELDS = {"with", "from_uv"}
+# A lock imported from a uv.lock (request.from_uv) records how to re-import it.
+_FROM_UV_FIELDS = {"args": "list of strings", "extras": "object", "uv_lock": "string", "uv_lock_sha256": "sha256"}
 
 
 class LockSchemaError(LockError):
@@ -134,7 +137,11 @@ def _request_problems(request: object) -> list[str]:
             problems.append(f"request.{field} is missing ({expected})")
             continue
         value = request[field]
-        if expected.startswith("list"):
+        if field == "from_uv":
+            problems += _from_uv_problems(value)
+        elif field == "torch" and value is None and "from_uv" in request:
+            pass  # an imported lock's variants may pin different torch releases
+        elif expected.startswith("list"):
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 problems.append(f"request.{field} must be a list of strings, found {_kind(value)}")
         elif not (isinstance(value, str) or (value is None and "null" in expected)):
@@ -152,6 +159,23 @@ def _request_problems(request: object) -> list[str]:
         value = request.get(field)
         if isinstance(value, str) and ("+" in value or not _is_version(value)):
             problems.append(f"request.{field}: '{value}' must be a version without a local label, like 2.5.1")
+    return problems
+
+
+def _from_uv_problems(value: object) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"request.from_uv must be an object, found {_kind(value)}"]
+    problems = [f"request.from_uv: unknown field '{key}'" for key in sorted(set(value) - set(_FROM_UV_FIELDS))]
+    for field, expected in _FROM_UV_FIELDS.items():
+        item = value.get(field)
+        ok = {
+            "list of strings": isinstance(item, list) and all(isinstance(v, str) for v in item),
+            "object": isinstance(item, dict) and all(isinstance(v, str) for v in item.values()),
+            "string": isinstance(item, str) and bool(item),
+            "sha256": isinstance(item, str) and bool(_SHA256_RE.match(item)),
+        }[expected]
+        if not ok:
+            problems.append(f"request.from_uv.{field} must be a {expected}, found {_kind(item)}")
     return problems
 
 
