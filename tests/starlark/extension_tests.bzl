@@ -24,6 +24,7 @@ def _tag(hub = "torch", dev = False, **kwargs):
     attrs = dict(
         compile_pyc = True,
         default_variant = "cpu",
+        extra_locks = [],
         hub = hub,
         lock = _LOCK_LABEL,
         pip_deps = None,
@@ -40,12 +41,12 @@ def _tag(hub = "torch", dev = False, **kwargs):
 def _module(name, is_root, wheels = [], from_pip = [], remote_execution = []):
     return struct(name = name, is_root = is_root, tags = struct(wheels = wheels, from_pip = from_pip, remote_execution = remote_execution))
 
-def _mctx(modules, driver = None):
+def _mctx(modules, driver = None, locks = {}):
     return struct(
         modules = modules,
         is_dev_dependency = lambda tag: tag.dev,
         path = lambda label: struct(exists = True, label = label),
-        read = lambda _path: json.encode(_LOCK),
+        read = lambda path: json.encode(locks.get(path.label, _LOCK)),
         os = struct(environ = {"RULES_TORCH_NVIDIA_DRIVER": driver} if driver != None else {}),
         which = lambda _name: None,
     )
@@ -139,6 +140,34 @@ def _settings_test(ctx):
     asserts.equals(env, ["rules_torch_settings", "torch"], plan.root_deps)
     return unittest.end(env)
 
+def _extra_locks_test(ctx):
+    env = unittest.begin(ctx)
+    cu130 = Label("//tests/locks:cu130.lock.json")
+    cell = dict(_cell("cu130"), wheels = [_wheel("torch", "2.14.1")])
+    locks = {cu130: {
+        "cells": {"cu130_linux_x86_64_cp311": cell},
+        "request": {"index_url": "https://pypi.org/simple", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.14.1", "variants": ["cu130"]},
+        "schema_version": 1,
+    }}
+    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(extra_locks = [cu130])])], locks = locks))
+    spokes = _repos(plan, "spoke")
+    asserts.equals(env, ["torch__cpu_linux_x86_64_cp311", "torch__cu121_linux_x86_64_cp311", "torch__cu130_linux_x86_64_cp311"], sorted(spokes))
+
+    # Each spoke knows the lock it comes from and that lock's command.
+    asserts.equals(env, str(_LOCK_LABEL), spokes["torch__cpu_linux_x86_64_cp311"]["lock_source"])
+    asserts.true(env, "--torch 2.5.1 " in spokes["torch__cpu_linux_x86_64_cp311"]["relock"])
+    extra = spokes["torch__cu130_linux_x86_64_cp311"]
+    asserts.equals(env, str(cu130), extra["lock_source"])
+    asserts.true(env, "--torch 2.14.1 " in extra["relock"], extra["relock"])
+    asserts.true(env, extra["relock"].endswith("--index-url https://pypi.org/simple --output tests/locks/cu130.lock.json"), extra["relock"])
+
+    # The no-match message lists both locks; a missing platform of cu130 re-locks the extra lock.
+    hub = _repos(plan, "hub")["torch"]["build_file_content"]
+    asserts.true(env, str(cu130) in hub)
+    asserts.true(env, "relock_by_variant" in hub)
+    return unittest.end(env)
+
+extra_locks_test = unittest.make(_extra_locks_test)
 spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
 settings_test = unittest.make(_settings_test)
 non_root_and_dev_test = unittest.make(_non_root_and_dev_test)
@@ -147,4 +176,4 @@ auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
 from_pip_test = unittest.make(_from_pip_test)
 
 def extension_test_suite(name):
-    unittest.suite(name, spokes_and_hub_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test)
+    unittest.suite(name, spokes_and_hub_test, extra_locks_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test)

@@ -42,8 +42,47 @@ def _driver_version(mctx):
 def _pip_label(hub_label, name):
     return "@@{}//{}".format(hub_label.workspace_name, pip_package_dir(name))
 
+def _read_locks(mctx, tag):
+    """The tag's `lock` and `extra_locks` as one lock: the union of their cells.
+
+    Returns:
+      struct(lock: {"cells", "request"} with the main lock's request, origin: {cell key: the
+      Label of the lock it comes from}, requests: {Label: that lock's request}, sources: the
+      locks' labels as strings).
+    """
+    labels = [tag.lock] + tag.extra_locks
+    cells = {}
+    origin = {}
+    requests = {}
+    for label in labels:
+        if label in requests:
+            fail("rules_torch: hub '{}' names lock {} twice (lock and extra_locks).".format(tag.hub, label))
+        lock = _read_lock(mctx, label)
+        requests[label] = lock.get("request", {})
+        for key in sorted(lock["cells"]):
+            if key in cells:
+                fail((
+                    "rules_torch: hub '{}': cell {} is locked in both {} and {}; each cell (variant, platform, " +
+                    "Python) must come from one lock. Re-lock one of them without it:\n  {}"
+                ).format(
+                    tag.hub,
+                    key,
+                    origin[key],
+                    label,
+                    relock_command(dict(requests[label], variants = [v for v in requests[label].get("variants", []) if v != lock["cells"][key]["variant"]]), output = _label_path(label)),
+                ))
+            cells[key] = lock["cells"][key]
+            origin[key] = label
+    return struct(
+        lock = {"cells": cells, "request": requests[tag.lock]},
+        origin = origin,
+        requests = requests,
+        sources = [str(label) for label in labels],
+    )
+
 def _wheels_hub(mctx, module, tag, repos):
-    lock = _read_lock(mctx, tag.lock)
+    locks = _read_locks(mctx, tag)
+    lock = locks.lock
     source = str(tag.lock)
     cells = lock["cells"]
     request = lock.get("request", {})
@@ -65,6 +104,10 @@ def _wheels_hub(mctx, module, tag, repos):
     )
     if error:
         fail(error)
+    for label in tag.extra_locks:
+        error = stale_lock_error({"cells": {}, "request": locks.requests[label]}, str(label), torch_version = tag.torch_version)
+        if error:
+            fail(error)
     locked_variants = sorted({c["variant"]: True for c in cells.values() if c["python"] == python}.keys())
 
     default_variant = tag.default_variant
@@ -87,8 +130,8 @@ def _wheels_hub(mctx, module, tag, repos):
             relock_command(request, variants = [default_variant], output = output),
         ))
 
-    # The command that re-creates the lock, for the spokes' download errors.
-    relock = relock_command(request, output = output)
+    # The command that re-creates each lock, for the spokes' download errors.
+    relocks = {label: relock_command(locks.requests[label], output = _label_path(label)) for label in locks.requests}
     prefix = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub)
     spokes = {}
     other_pythons = {}
@@ -109,9 +152,9 @@ def _wheels_hub(mctx, module, tag, repos):
             cell = key,
             compile_pyc = tag.compile_pyc,
             deps = deps,
-            lock_source = source,
+            lock_source = str(locks.origin[key]),
             python = cell["python"],
-            relock = relock,
+            relock = relocks[locks.origin[key]],
             python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
         )))
@@ -125,13 +168,19 @@ def _wheels_hub(mctx, module, tag, repos):
             for p in sorted(other_pythons)
             for k in sorted(other_pythons[p])
         ],
-        # unavailable.bzl renders the lock command for the variant and platform asked for.
+        # unavailable.bzl renders the lock command for the variant and platform asked for: from
+        # the lock that has the variant (extra_locks), else the main lock.
         "relock": {"output": output, "request": request},
+        "relock_by_variant": {
+            cells[key]["variant"]: {"output": _label_path(label), "request": locks.requests[label]}
+            for key, label in locks.origin.items()
+            if label != tag.lock
+        },
         "default_variant": default_variant,
         "example_config": config_name(example_variant),
         "example_variant": example_variant,
         "hub": tag.hub,
-        "lock": source,
+        "lock": ", ".join(locks.sources),
     }
     repos.append(("hub", dict(
         name = prefix,
@@ -254,6 +303,10 @@ kept by the action cache, `--disk_cache` and a remote cache.
         "default_variant": attr.string(
             default = "cpu",
             doc = "The variant used when `--@rules_torch//torch:variant` is unset. `auto` picks the newest locked CUDA variant the host's NVIDIA driver supports (cpu without a driver) at fetch time. `\"\"`: no default, the flag must be set. Default: `cpu`.",
+        ),
+        "extra_locks": attr.label_list(
+            allow_files = [".json"],
+            doc = "More lock files whose cells join this hub, for variants that need another torch version or index than `lock`'s (PyPI's Linux torch is a CUDA build; PyTorch stops publishing old CUDA variants): e.g. `lock` for cpu from PyTorch's index and an extra lock for cu130 from PyPI. Each cell (variant, platform, Python) must come from one lock; download errors and missing-cell messages print the command of the lock a variant comes from. `torch_version`, when set, is checked against every lock. Default: none.",
         ),
         "hub": attr.string(
             default = "torch",

@@ -40,7 +40,7 @@ def fix_line(details, variant, platform, python):
     """
     if "relock" not in details:
         return details["fix"].replace("{variant}", variant or "<variant>")
-    relock = details["relock"]
+    relock = details.get("relock_by_variant", {}).get(variant) or details["relock"]
     return "to build this combination, lock it:\n    " + relock_command(
         relock["request"],
         variants = [variant] if variant else None,
