@@ -1,7 +1,7 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
 load(":hub.bzl", "hub", "hub_build_file", "requirements_bzl")
-load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 load(":metadata.bzl", "reproducible_extension")
 load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
 load(":settings.bzl", "DEFAULT_GPU_TAG", "SETTINGS_REPO", "torch_settings")
@@ -25,6 +25,17 @@ def _read_lock(mctx, label):
     if parsed.error:
         fail(parsed.error)
     return parsed.lock
+
+def _file_sha256(mctx, label, output):
+    # Starlark has no sha256: Bazel's downloader reports the digest of what it fetched. Without a
+    # sha256 argument it never answers from the repository cache, so this is the file as it is now.
+    path = mctx.path(label)
+    if not path.exists:
+        fail("rules_torch: uv_lock {} does not exist; create it with `uv lock` in the project's directory.".format(label))
+
+    # Reading the file makes the extension re-run when it changes.
+    mctx.read(path)
+    return mctx.download(url = "file://" + str(path), output = output).sha256
 
 def _driver_version(mctx):
     # An explicit value (tests, CI machines without nvidia-smi in PATH) wins over detection.
@@ -65,6 +76,11 @@ def _wheels_hub(mctx, module, tag, repos):
     )
     if error:
         fail(error)
+    if tag.uv_lock:
+        digest = _file_sha256(mctx, tag.uv_lock, "uv_lock/{}__{}.uv.lock".format(module.name, tag.hub))
+        error = uv_lock_error(lock, source, str(tag.uv_lock), _label_path(tag.uv_lock), digest, output)
+        if error:
+            fail(error)
     locked_variants = sorted({c["variant"]: True for c in cells.values() if c["python"] == python}.keys())
 
     default_variant = tag.default_variant
@@ -279,6 +295,10 @@ kept by the action cache, `--disk_cache` and a remote cache.
         ),
         "torch_version": attr.string(
             doc = "The torch version this module expects (e.g. `2.5.1`). When set, the lock must have been made for it.",
+        ),
+        "uv_lock": attr.label(
+            allow_single_file = True,
+            doc = "The uv.lock the lock was imported from (`bazel run @rules_torch//python:lock -- --from-uv uv.lock --output ...`), e.g. `\"//:uv.lock\"`. When set, a uv.lock changed since the import (its sha256 differs from the one the lock records) is a stale-lock error that prints the re-import command. Default: not checked.",
         ),
         "variants": attr.string_list(
             doc = "Variants this module builds for. When set, the lock must cover them.",
