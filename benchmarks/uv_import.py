@@ -39,10 +39,9 @@ sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(REPO / "python" / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
-from fake_wheels import Wheel
-from uv_project import uv_binary
-
-from rules_torch import lock
+from fake_wheels import Wheel  # noqa: E402
+from rules_torch import lock  # noqa: E402
+from uv_project import uv_binary  # noqa: E402
 
 _COMMON = (
     "filelock",
