@@ -190,6 +190,18 @@ def test_torch_through_another_dependency_needs_all_packages(tmp_path: Path) -> 
     assert cpu == ["filelock", "mylib", "torch"]
 
 
+def test_pyproject_names_the_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "Demo"\nversion = "0.1.0"\n')
+    pyproject = str(tmp_path / "pyproject.toml")
+    code, stderr, output = _import(tmp_path, SYNTHETIC, "--variant", "gpu=cu130", "--pyproject", pyproject)
+    assert code == 0, stderr
+    assert load_lock(output)["request"]["from_uv"]["args"][-2:] == ["--pyproject", pyproject]
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    code, stderr, _ = _import(tmp_path, SYNTHETIC, "--variant", "gpu=cu130", "--pyproject", pyproject)
+    assert code == 1
+    assert "the project 'other' is not one of its packages; is it the project's uv.lock?" in stderr
+
+
 def test_a_missing_uv_lock_says_how_to_make_one(tmp_path: Path) -> None:
     code, stderr = invoke(["--from-uv", str(tmp_path / "nope.lock"), "--output", str(tmp_path / "out.json")])
     assert code == 1
