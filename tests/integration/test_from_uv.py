@@ -58,7 +58,7 @@ def ws(workspace_factory):
         pytest.skip("no uv: pip install -r tools/requirements_test.txt (or set RULES_TORCH_TEST_UV)")
     if not pypi_reachable():
         pytest.skip("PyPI (https://pypi.org/simple) is unreachable; uv lock needs it for what is not local")
-    ws = workspace_factory("uv_import", heavy=True)  # real torch 2.13.0+cpu: expunged at the end
+    ws = workspace_factory("uv_import")
     reason = make_project(ws.root, machine_sources())
     if reason:
         pytest.skip(reason)
