@@ -1,6 +1,7 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
 load(":hub.bzl", "hub", "hub_build_file", "requirements_bzl")
+load(":libtorch_repo.bzl", "libtorch_repo")
 load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 load(":metadata.bzl", "reproducible_extension")
 load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
@@ -131,6 +132,14 @@ def _wheels_hub(mctx, module, tag, repos):
             python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
         )))
+        torch_wheels = [w["filename"] for w in wheels if w["name"] == "torch"]
+        repos.append(("libtorch", dict(
+            name = spoke_name + "__libtorch",
+            cell = key,
+            lock_source = source,
+            relock = relock,
+            wheel = "@{}//:_wheels/{}".format(spoke_name, torch_wheels[0]) if torch_wheels else None,
+        )))
         by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
         by_python["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
 
@@ -158,6 +167,7 @@ def _wheels_hub(mctx, module, tag, repos):
             packages = [p for p in _PACKAGES if p in present],
             unavailable_message = details,
             other_pythons = other_pythons,
+            cc_targets = ["libtorch"] if "torch" in present else [],
         ),
         requirements_bzl = requirements_bzl(tag.hub, {p: p for p in _PACKAGES if p in present}),
     )))
@@ -171,7 +181,7 @@ def parse_modules(mctx):
         and for `default_variant = "auto"` `os`, `which`, `execute`).
 
     Returns:
-      struct(repos = [(rule name: "spoke" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
+      struct(repos = [(rule name: "spoke" | "libtorch" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
       root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host).
     """
     repos = []
@@ -213,7 +223,7 @@ def parse_modules(mctx):
     repos.append(("settings", settings))
     return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host)
 
-_RULES = {"hub": hub, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
+_RULES = {"hub": hub, "libtorch": libtorch_repo, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
 
 def _torch_impl(mctx):
     plan = parse_modules(mctx)
