@@ -102,6 +102,16 @@ def _docstring_sections(doc: str) -> list[str]:
     return out
 
 
+def _signature(function: ast.FunctionDef) -> str:
+    """The parameters as written: `name, srcs, deps = [], **kwargs`."""
+    params = function.args
+    defaults = [None] * (len(params.args) - len(params.defaults)) + list(params.defaults)
+    words = [a.arg if d is None else f"{a.arg} = {ast.unparse(d)}" for a, d in zip(params.args, defaults, strict=True)]
+    if params.kwarg:
+        words.append("**" + params.kwarg.arg)
+    return ", ".join(words)
+
+
 def render() -> str:
     defs = _module(REPO / "torch" / "defs.bzl")
     extension = _module(REPO / "torch" / "private" / "extension.bzl")
@@ -110,9 +120,9 @@ def render() -> str:
 
     out += ["## `@rules_torch//torch:defs.bzl`", "", ast.get_docstring(defs, clean=True) or "", ""]
     functions = _functions(defs)
-    for name in ("torch_py_library", "torch_py_binary", "torch_py_test"):
+    for name in ("torch_py_library", "torch_py_binary", "torch_py_test", "torch_cc_extension"):
         function = functions[name]
-        out += [f"### `{name}`", "", "```starlark", f"{name}(name, **kwargs)", "```", ""]
+        out += [f"### `{name}`", "", "```starlark", f"{name}({_signature(function)})", "```", ""]
         out += _docstring_sections(ast.get_docstring(function, clean=False) or "")
         out.append("")
     provider = _keywords(_assignments(runtime)["TorchRuntimeInfo"])

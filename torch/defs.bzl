@@ -1,4 +1,5 @@
-"""Rules for torch programs: torch_py_library, torch_py_binary, torch_py_test.
+"""Rules for torch programs: torch_py_library, torch_py_binary, torch_py_test, and C++ extensions
+built against the same torch (torch_cc_extension; plain cc_* targets depend on `@torch//:libtorch`).
 
 ```starlark
 load("@rules_torch//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
@@ -18,6 +19,7 @@ under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed direct
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
 load("@rules_torch_settings//:settings.bzl", "GPU_EXEC_PROPERTIES", "GPU_TAG")
+load("//torch/private:cc.bzl", "torch_cc_extension_rule")
 load(
     "//torch/private:runtime.bzl",
     "torch_executable",
@@ -103,3 +105,49 @@ def torch_py_test(name, **kwargs):
       **kwargs: py_test attributes.
     """
     _executable(torch_test, name, True, kwargs)
+
+def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], libtorch = "@torch//:libtorch", **kwargs):
+    """A shared object of C++ code built against the locked torch's libtorch, for Python to load.
+
+    Compiles `srcs` against `libtorch` (default `@torch//:libtorch`: the cell the variant flag and
+    target platform select, the same wheel `@torch//:torch` gives Python) with the C++ standard
+    the wheel requires (`-std=c++20` for torch 2.13) and its ABI define, and links `<name>.so`
+    against libtorch's shared libraries with a RUNPATH that finds them in runfiles, under
+    `bazel run`, `bazel test` and direct execution. `TORCH_EXTENSION_NAME` is defined to `name`,
+    as torch.utils.cpp_extension does.
+
+    A custom operator registered with `TORCH_LIBRARY`, loaded by path:
+
+    ```starlark
+    load("@rules_torch//torch:defs.bzl", "torch_cc_extension", "torch_py_test")
+
+    torch_cc_extension(name = "my_ops", srcs = ["my_ops.cc"])
+
+    torch_py_test(name = "my_ops_test", srcs = ["my_ops_test.py"], data = [":my_ops"], deps = ["@torch//:torch"])
+    ```
+
+    ```python
+    torch.ops.load_library(os.path.join(os.path.dirname(__file__), "my_ops.so"))
+    torch.ops.my_ops.scaled_add(a, b, 2.0)
+    ```
+
+    `.cu` sources are refused in a CPU variant with a message that says so.
+
+    Args:
+      name: the target; the shared object is `<name>.so`.
+      srcs: C++ sources and private headers (.cc, .cpp, .cxx, .h, .hpp).
+      deps: cc_library targets to compile and link with.
+      copts: extra compiler flags.
+      linkopts: extra linker flags.
+      libtorch: the libtorch target: `@<hub>//:libtorch` of a hub named other than `torch`.
+      **kwargs: common attributes (visibility, tags, testonly, target_compatible_with, ...).
+    """
+    torch_cc_extension_rule(
+        name = name,
+        srcs = srcs,
+        deps = deps,
+        copts = copts,
+        linkopts = linkopts,
+        libtorch = libtorch,
+        **kwargs
+    )

@@ -372,8 +372,9 @@ def import_cell(
         walk.add(walk.pick(dependency, lock.project), dependency.get("extra", []))
     if "torch" not in walk.nodes:
         raise UvImportError(
-            f"{walk.where()}: the extra '{variant.extra}' brings no torch for {cell.describe()} (its markers "
-            "exclude this platform or Python); leave the cell out with --platforms/--python"
+            f"{walk.where()}: the extra '{variant.extra}' brings no torch for {cell.describe()}: its markers "
+            "exclude this platform or Python (leave the cell out with --platforms/--python), or torch comes "
+            "through another of the project's dependencies (pass --all-packages)"
         )
     ranks = _tag_ranks(cell)
     wheels = []
@@ -470,21 +471,23 @@ def import_lock(args: argparse.Namespace, base: Path, argv: list[str]) -> dict[s
 def _torch_wheels_everywhere(lock: UvLock, variants: list[Variant], platform: str, python: str) -> bool:
     for variant in variants:
         cell = Cell(variant.name, platform, python)
-        ranks = _tag_ranks(cell)
         walk = _CellWalk(lock, cell, variant)
-        torch = [d for d in _root_dependencies(lock, walk, variant, False) if canonicalize_name(d["name"]) == "torch"]
-        if not torch:
+        for dependency in _root_dependencies(lock, walk, variant, True):
+            walk.add(walk.pick(dependency, lock.project), dependency.get("extra", []))
+        if "torch" not in walk.nodes:
             return False
-        package = walk.pick(torch[0], lock.project)
-        fits = False
-        for wheel in package.get("wheels", []):
-            try:
-                fits = fits or any(t in ranks for t in parse_wheel_filename(_wheel_name(wheel))[3])
-            except InvalidWheelFilename:
-                continue
-        if not fits:
+        ranks = _tag_ranks(cell)
+        names = [_wheel_name(wheel) for wheel in walk.nodes["torch"].package.get("wheels", [])]
+        if not any(t in ranks for name in names if name.endswith(".whl") for t in _tags(name)):
             return False
     return True
+
+
+def _tags(filename: str) -> frozenset[tags.Tag]:
+    try:
+        return parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return frozenset()
 
 
 def _recorded_args(argv: list[str]) -> list[str]:

@@ -160,6 +160,48 @@ def test_a_python_outside_requires_python_is_named(tmp_path: Path) -> None:
     assert not output.exists()
 
 
+def _through_a_library(text: str) -> str:
+    """The cpu extra takes torch through the project's own library, not directly."""
+    torch = '{ name = "torch", version = "2.13.0+cpu", source = { registry = "https://example.com/cpu" } }'
+    on_windows = torch[:-2] + ", marker = \"sys_platform == 'win32'\" }"
+    text = text.replace(f"cpu = [{torch}]", f'cpu = [{{ name = "mylib" }}, {on_windows}]')
+    return (
+        text
+        + f"""
+[[package]]
+name = "mylib"
+version = "1.0"
+source = {{ registry = "https://pypi.org/simple" }}
+dependencies = [{torch}]
+wheels = [{{ url = "https://example.com/mylib-1.0-py3-none-any.whl", hash = "sha256:{"e" * 64}" }}]
+"""
+    )
+
+
+def test_torch_through_another_dependency_needs_all_packages(tmp_path: Path) -> None:
+    code, stderr, output = _import(tmp_path, _through_a_library(SYNTHETIC), "--variant", "gpu=cu130")
+    assert code == 1
+    assert "the extra 'cpu' brings no torch" in stderr
+    assert "torch comes through another of the project's dependencies (pass --all-packages)" in stderr
+    assert not output.exists()
+    code, stderr, output = _import(tmp_path, _through_a_library(SYNTHETIC), "--variant", "gpu=cu130", "--all-packages")
+    assert code == 0, stderr
+    cpu = [w["name"] for w in load_lock(output)["cells"]["cpu_linux_x86_64_cp311"]["wheels"]]
+    assert cpu == ["filelock", "mylib", "torch"]
+
+
+def test_pyproject_names_the_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "Demo"\nversion = "0.1.0"\n')
+    pyproject = str(tmp_path / "pyproject.toml")
+    code, stderr, output = _import(tmp_path, SYNTHETIC, "--variant", "gpu=cu130", "--pyproject", pyproject)
+    assert code == 0, stderr
+    assert load_lock(output)["request"]["from_uv"]["args"][-2:] == ["--pyproject", pyproject]
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    code, stderr, _ = _import(tmp_path, SYNTHETIC, "--variant", "gpu=cu130", "--pyproject", pyproject)
+    assert code == 1
+    assert "the project 'other' is not one of its packages; is it the project's uv.lock?" in stderr
+
+
 def test_a_missing_uv_lock_says_how_to_make_one(tmp_path: Path) -> None:
     code, stderr = invoke(["--from-uv", str(tmp_path / "nope.lock"), "--output", str(tmp_path / "out.json")])
     assert code == 1

@@ -32,6 +32,7 @@ def _tag(hub = "torch", dev = False, **kwargs):
         python_interpreter_target = None,
         python_version = "",
         torch_version = "",
+        uv_lock = None,
         variants = [],
         dev = dev,
     )
@@ -41,12 +42,13 @@ def _tag(hub = "torch", dev = False, **kwargs):
 def _module(name, is_root, wheels = [], from_pip = [], remote_execution = []):
     return struct(name = name, is_root = is_root, tags = struct(wheels = wheels, from_pip = from_pip, remote_execution = remote_execution))
 
-def _mctx(modules, driver = None, locks = {}):
+def _mctx(modules, driver = None, lock = _LOCK, locks = {}, uv_lock_sha256 = None):
     return struct(
         modules = modules,
         is_dev_dependency = lambda tag: tag.dev,
         path = lambda label: struct(exists = True, label = label),
-        read = lambda path: json.encode(locks.get(path.label, _LOCK)),
+        read = lambda path: json.encode(locks.get(path.label, lock)),
+        download = lambda url, output: struct(success = True, sha256 = uv_lock_sha256),
         os = struct(environ = {"RULES_TORCH_NVIDIA_DRIVER": driver} if driver != None else {}),
         which = lambda _name: None,
     )
@@ -168,7 +170,18 @@ def _extra_locks_test(ctx):
     return unittest.end(env)
 
 extra_locks_test = unittest.make(_extra_locks_test)
+
+def _uv_lock_test(ctx):
+    env = unittest.begin(ctx)
+    lock = dict(_LOCK)
+    lock["request"] = dict(_LOCK["request"], from_uv = {"args": ["--from-uv", "uv.lock"], "extras": {}, "uv_lock": "uv.lock", "uv_lock_sha256": "a" * 64})
+    tag = _tag(uv_lock = Label("//:uv.lock"))
+    plan = parse_modules(_mctx([_module("app", True, wheels = [tag])], lock = lock, uv_lock_sha256 = "a" * 64))
+    asserts.equals(env, ["torch"], sorted(_repos(plan, "hub")))
+    return unittest.end(env)
+
 spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
+uv_lock_test = unittest.make(_uv_lock_test)
 settings_test = unittest.make(_settings_test)
 non_root_and_dev_test = unittest.make(_non_root_and_dev_test)
 pip_deps_test = unittest.make(_pip_deps_test)
@@ -176,4 +189,4 @@ auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
 from_pip_test = unittest.make(_from_pip_test)
 
 def extension_test_suite(name):
-    unittest.suite(name, spokes_and_hub_test, extra_locks_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test)
+    unittest.suite(name, spokes_and_hub_test, extra_locks_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test)

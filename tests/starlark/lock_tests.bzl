@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load("//torch/private:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 
 # buildifier: disable=bzl-visibility
 load("//torch/private:unavailable.bzl", "fix_line")
@@ -124,6 +124,41 @@ def _relock_command_test(ctx):
     )
     return unittest.end(env)
 
+_FROM_UV = {
+    "args": ["--from-uv", "uv.lock", "--variant", "gpu=cu130", "--platforms", "linux_x86_64"],
+    "extras": {"cpu": "cpu", "cu130": "gpu"},
+    "uv_lock": "uv.lock",
+    "uv_lock_sha256": "a" * 64,
+}
+
+def _from_uv_test(ctx):
+    """An imported lock: its relock command is the re-import, its uv.lock is checked by sha256."""
+    env = unittest.begin(ctx)
+    request = {"from_uv": _FROM_UV, "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": None, "variants": ["cpu", "cu130"]}
+    reimport = "bazel run @rules_torch//python:lock -- --from-uv uv.lock --variant gpu=cu130 --platforms linux_x86_64 --output third_party/torch.lock.json"
+    asserts.equals(env, reimport, relock_command(request, output = "third_party/torch.lock.json"))
+    asserts.equals(
+        env,
+        "uv lock && bazel run @rules_torch//python:lock -- --from-uv uv.lock --variant gpu=cu130 --platforms linux_x86_64,linux_aarch64 --output 'my locks/t.json'",
+        relock_command(request, platforms = ["linux_aarch64"], output = "my locks/t.json"),
+    )
+    lock = _lock()
+    lock["request"] = request
+    asserts.equals(env, None, uv_lock_error(lock, "//:t.json", "@@//:uv.lock", "uv.lock", "a" * 64, "third_party/torch.lock.json"))
+    error = uv_lock_error(lock, "//:t.json", "@@//:uv.lock", "uv.lock", "b" * 64, "third_party/torch.lock.json")
+    asserts.true(env, "lock file //:t.json is stale: @@//:uv.lock changed since it was imported" in error, error)
+    asserts.true(env, error.endswith("Re-import it with:\n  " + reimport), error)
+    error = uv_lock_error(_lock(), "//:t.json", "@@//:uv.lock", "uv.lock", "b" * 64, "t.json")
+    asserts.true(env, "was not imported from a uv.lock" in error, error)
+    asserts.true(env, error.endswith("bazel run @rules_torch//python:lock -- --from-uv uv.lock --output t.json"), error)
+
+    # The torch version each cell pins stands for the null request.torch of an imported lock.
+    lock["cells"]["cpu_linux_x86_64_cp311"]["wheels"] = [_wheel(version = "2.5.1+cpu")]
+    asserts.equals(env, None, stale_lock_error(lock, "//:t.json", "2.5.1"))
+    error = stale_lock_error(lock, "//:t.json", "2.6.0")
+    asserts.true(env, "torch 2.6.0 (locked: 2.5.1)" in error and error.endswith(reimport.replace("third_party/torch.lock.json", "//:t.json")), error)
+    return unittest.end(env)
+
 def _hand_edited_wheels_test(ctx):
     """A wheel whose file is not what its entry says, or does not belong in its cell."""
     env = unittest.begin(ctx)
@@ -198,6 +233,7 @@ missing_sha256_test = unittest.make(_missing_sha256_test)
 bad_cells_test = unittest.make(_bad_cells_test)
 stale_lock_test = unittest.make(_stale_lock_test)
 relock_command_test = unittest.make(_relock_command_test)
+from_uv_test = unittest.make(_from_uv_test)
 runtime_wheel_test = unittest.make(_runtime_wheel_test)
 unavailable_fix_test = unittest.make(_unavailable_fix_test)
 hand_edited_wheels_test = unittest.make(_hand_edited_wheels_test)
@@ -213,6 +249,7 @@ def lock_test_suite(name):
         bad_cells_test,
         stale_lock_test,
         relock_command_test,
+        from_uv_test,
         runtime_wheel_test,
         unavailable_fix_test,
         hand_edited_wheels_test,

@@ -168,11 +168,13 @@ if [ -d /usr/local/share/ca-certificates ]; then
   mkdir -p "$ROOT/usr/local/share/ca-certificates"
   cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
 fi
-status=$(in_chroot dpkg-query -W -f='${Status}' bazel-bootstrap 2>/dev/null || true)
-if [ "$status" != "install ok installed" ]; then
-  log "apt-get install bazel-bootstrap (Bazel 7 + OpenJDK, ~40 s)"
+# gcc and g++ by name, not as bazel-bootstrap's dependencies: Bazel's autodetected C++ toolchain
+# compiles libtorch programs and torch C++ extensions (torch_cc_extension) with them.
+status=$(in_chroot dpkg-query -W -f='${Status} ' bazel-bootstrap gcc g++ 2>/dev/null || true)
+if [ "$status" != "install ok installed install ok installed install ok installed " ]; then
+  log "apt-get install bazel-bootstrap gcc g++ (Bazel 7 + OpenJDK + the C++ toolchain, ~40 s)"
   in_chroot apt-get update -qq >>"$LOG" 2>&1
-  in_chroot apt-get install -y -qq ca-certificates bazel-bootstrap >>"$LOG" 2>&1
+  in_chroot apt-get install -y -qq ca-certificates bazel-bootstrap gcc g++ >>"$LOG" 2>&1
   in_chroot apt-get clean >>"$LOG" 2>&1
 fi
 in_chroot update-ca-certificates >>"$LOG" 2>&1

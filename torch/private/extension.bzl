@@ -1,7 +1,8 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
 load(":hub.bzl", "hub", "hub_build_file", "requirements_bzl")
-load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error")
+load(":libtorch_repo.bzl", "libtorch_repo")
+load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 load(":metadata.bzl", "reproducible_extension")
 load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
 load(":settings.bzl", "DEFAULT_GPU_TAG", "SETTINGS_REPO", "torch_settings")
@@ -26,6 +27,17 @@ def _read_lock(mctx, label):
         fail(parsed.error)
     return parsed.lock
 
+def _file_sha256(mctx, label, output):
+    # Starlark has no sha256: Bazel's downloader reports the digest of what it fetched. Without a
+    # sha256 argument it never answers from the repository cache, so this is the file as it is now.
+    path = mctx.path(label)
+    if not path.exists:
+        fail("rules_torch: uv_lock {} does not exist; create it with `uv lock` in the project's directory.".format(label))
+
+    # Reading the file makes the extension re-run when it changes.
+    mctx.read(path)
+    return mctx.download(url = "file://" + str(path), output = output).sha256
+
 def _driver_version(mctx):
     # An explicit value (tests, CI machines without nvidia-smi in PATH) wins over detection.
     forced = mctx.os.environ.get("RULES_TORCH_NVIDIA_DRIVER")
@@ -47,17 +59,19 @@ def _read_locks(mctx, tag):
 
     Returns:
       struct(lock: {"cells", "request"} with the main lock's request, origin: {cell key: the
-      Label of the lock it comes from}, requests: {Label: that lock's request}, sources: the
-      locks' labels as strings).
+      Label of the lock it comes from}, parsed: {Label: that lock}, requests: {Label: that
+      lock's request}, sources: the locks' labels as strings).
     """
     labels = [tag.lock] + tag.extra_locks
     cells = {}
     origin = {}
+    parsed = {}
     requests = {}
     for label in labels:
         if label in requests:
             fail("rules_torch: hub '{}' names lock {} twice (lock and extra_locks).".format(tag.hub, label))
         lock = _read_lock(mctx, label)
+        parsed[label] = lock
         requests[label] = lock.get("request", {})
         for key in sorted(lock["cells"]):
             if key in cells:
@@ -76,6 +90,7 @@ def _read_locks(mctx, tag):
     return struct(
         lock = {"cells": cells, "request": requests[tag.lock]},
         origin = origin,
+        parsed = parsed,
         requests = requests,
         sources = [str(label) for label in labels],
     )
@@ -105,7 +120,12 @@ def _wheels_hub(mctx, module, tag, repos):
     if error:
         fail(error)
     for label in tag.extra_locks:
-        error = stale_lock_error({"cells": {}, "request": locks.requests[label]}, str(label), torch_version = tag.torch_version)
+        error = stale_lock_error(locks.parsed[label], str(label), torch_version = tag.torch_version)
+        if error:
+            fail(error)
+    if tag.uv_lock:
+        digest = _file_sha256(mctx, tag.uv_lock, "uv_lock/{}__{}.uv.lock".format(module.name, tag.hub))
+        error = uv_lock_error(lock, source, str(tag.uv_lock), _label_path(tag.uv_lock), digest, output)
         if error:
             fail(error)
     locked_variants = sorted({c["variant"]: True for c in cells.values() if c["python"] == python}.keys())
@@ -158,6 +178,14 @@ def _wheels_hub(mctx, module, tag, repos):
             python_interpreter_target = tag.python_interpreter_target,
             wheels = json.encode(wheels),
         )))
+        torch_wheels = [w["filename"] for w in wheels if w["name"] == "torch"]
+        repos.append(("libtorch", dict(
+            name = spoke_name + "__libtorch",
+            cell = key,
+            lock_source = str(locks.origin[key]),
+            relock = relocks[locks.origin[key]],
+            wheel = "@{}//:_wheels/{}".format(spoke_name, torch_wheels[0]) if torch_wheels else None,
+        )))
         by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
         by_python["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
 
@@ -191,6 +219,7 @@ def _wheels_hub(mctx, module, tag, repos):
             packages = [p for p in _PACKAGES if p in present],
             unavailable_message = details,
             other_pythons = other_pythons,
+            cc_targets = ["libtorch"] if "torch" in present else [],
         ),
         requirements_bzl = requirements_bzl(tag.hub, {p: p for p in _PACKAGES if p in present}),
     )))
@@ -204,7 +233,7 @@ def parse_modules(mctx):
         and for `default_variant = "auto"` `os`, `which`, `execute`).
 
     Returns:
-      struct(repos = [(rule name: "spoke" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
+      struct(repos = [(rule name: "spoke" | "libtorch" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
       root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host).
     """
     repos = []
@@ -246,7 +275,7 @@ def parse_modules(mctx):
     repos.append(("settings", settings))
     return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host)
 
-_RULES = {"hub": hub, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
+_RULES = {"hub": hub, "libtorch": libtorch_repo, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
 
 def _torch_impl(mctx):
     plan = parse_modules(mctx)
@@ -332,6 +361,10 @@ kept by the action cache, `--disk_cache` and a remote cache.
         ),
         "torch_version": attr.string(
             doc = "The torch version this module expects (e.g. `2.5.1`). When set, the lock must have been made for it.",
+        ),
+        "uv_lock": attr.label(
+            allow_single_file = True,
+            doc = "The uv.lock the lock was imported from (`bazel run @rules_torch//python:lock -- --from-uv uv.lock --output ...`), e.g. `\"//:uv.lock\"`. When set, a uv.lock changed since the import (its sha256 differs from the one the lock records) is a stale-lock error that prints the re-import command. Default: not checked.",
         ),
         "variants": attr.string_list(
             doc = "Variants this module builds for. When set, the lock must cover them.",

@@ -113,6 +113,36 @@ def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_ve
     choices["//conditions:default"] = ":_unavailable"
     rules.alias(name = name, actual = rules.select(choices))
 
+def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
+    """Declares @<hub>//:<name>, an alias of the selected cell's C++ target `name` (libtorch).
+
+    The target is `@<spoke>__<name>//:<name>`, in the cell's own repository for it, so that
+    selecting the Python side fetches nothing of the C++ one.
+
+    Args:
+      name: the spokes' target (libtorch).
+      spokes: as for torch_hub_settings: labels of the cells' `:pkg` targets.
+      default_variant: as for torch_hub_settings.
+      other_pythons: as for torch_hub_settings.
+      tool_versions: as for torch_hub_settings.
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+
+    # Each cell's C++ targets are in the repository beside its spoke (libtorch_repo.bzl).
+    target = "__{0}//:{0}".format(name)
+
+    def retarget(cells):
+        return {key: label.replace("//:pkg", target) for key, label in cells.items()}
+
+    torch_hub_package(
+        name = name,
+        spokes = retarget(spokes),
+        default_variant = default_variant,
+        other_pythons = {python: retarget(cells) for python, cells in other_pythons.items()},
+        tool_versions = tool_versions,
+        rules = rules,
+    )
+
 def torch_hub_doctor(rules = None):
     """Declares :doctor, `bazel run @<hub>//:doctor` (see doctor.py).
 

@@ -76,8 +76,11 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
       output: the lock file to write, workspace-relative.
 
     Returns:
-      A shell command line.
+      A shell command line. For a lock imported from a uv.lock (`request.from_uv`), the import
+      command, after `uv lock` when something must be added (that is the uv project's to resolve).
     """
+    if request.get("from_uv"):
+        return _reimport_command(request["from_uv"], variants, platforms, pythons, output)
 
     def merged(key, more):
         out = list(request.get(key) or [])
@@ -105,6 +108,65 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
         args.append("--find-links " + link)
     args.append("--output " + (output or "<lock file>"))
     return " ".join(args)
+
+_SHELL_SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-"
+
+def _shell_word(text):
+    if text and all([c in _SHELL_SAFE for c in text.elems()]):
+        return text
+    return "'" + text.replace("'", "'\\''") + "'"
+
+def _reimport_command(from_uv, variants, platforms, pythons, output):
+    args = []
+    more = {"--platforms": platforms or [], "--python": pythons or []}
+    recorded = from_uv.get("args") or ["--from-uv", from_uv.get("uv_lock") or "uv.lock"]
+    skip = False
+    for index, arg in enumerate(recorded):
+        if skip:
+            skip = False
+            continue
+        if arg in more and index + 1 < len(recorded):
+            # An explicit list must grow to take what is asked for; without one, all uv resolved is imported.
+            items = recorded[index + 1].split(",")
+            items += [item for item in more[arg] if item not in items]
+            args += [arg, ",".join(items)]
+            skip = True
+            continue
+        args.append(arg)
+    command = "bazel run @rules_torch//python:lock -- " + " ".join([_shell_word(a) for a in args])
+    command += " --output " + _shell_word(output or "<lock file>")
+    new_variants = [v for v in variants or [] if v not in (from_uv.get("extras") or {})]
+    if new_variants or platforms or pythons:
+        # What uv did not resolve must first be added to the uv project (an extra per variant,
+        # [tool.uv] environments, requires-python).
+        return "uv lock && " + command
+    return command
+
+def uv_lock_error(lock, source, uv_lock, uv_lock_path, digest, output):
+    """Checks that a lock imported from a uv.lock was imported from that uv.lock as it is now.
+
+    Args:
+      lock: a parsed lock (dict).
+      source: the lock's label, for messages.
+      uv_lock: the uv.lock's label, for messages.
+      uv_lock_path: the uv.lock's workspace-relative path, for the import command.
+      digest: the uv.lock's sha256 now.
+      output: the lock's workspace-relative path, for the re-import command.
+
+    Returns:
+      None when the lock records `digest`, else an error message with the re-import command.
+    """
+    from_uv = lock.get("request", {}).get("from_uv")
+    if not from_uv:
+        return (
+            "rules_torch: lock file {} was not imported from a uv.lock, but its torch.wheels tag sets uv_lock = {}. " +
+            "Import it with:\n  bazel run @rules_torch//python:lock -- --from-uv {} --output {}"
+        ).format(source, uv_lock, _shell_word(uv_lock_path), output)
+    if from_uv.get("uv_lock_sha256") == digest:
+        return None
+    return (
+        "rules_torch: lock file {} is stale: {} changed since it was imported (sha256 {}, now {}). Re-import it with:\n  {}"
+    ).format(source, uv_lock, from_uv.get("uv_lock_sha256"), digest, _reimport_command(from_uv, None, None, None, output))
 
 def _is_sha256(value):
     if type(value) != "string" or len(value) != 64:
@@ -339,8 +401,16 @@ def stale_lock_error(lock, source, torch_version = "", variants = [], platforms 
         if missing[key]:
             problems.append("{} {} (locked: {})".format(key, ", ".join(missing[key]), ", ".join(locked[key])))
     relock_request = dict(request)
-    if torch_version and request.get("torch") != torch_version:
-        problems.append("torch {} (locked: {})".format(torch_version, request.get("torch") or "unknown"))
+
+    # An imported lock's variants may pin different torch releases (request.torch null): each must match.
+    locked_torch = [request["torch"]] if request.get("torch") else sorted({
+        w["version"].split("+")[0]: True
+        for c in cells
+        for w in c["wheels"]
+        if w["name"] == "torch"
+    }.keys())
+    if torch_version and locked_torch != [torch_version]:
+        problems.append("torch {} (locked: {})".format(torch_version, ", ".join(locked_torch) or "unknown"))
         relock_request["torch"] = torch_version
     if not problems:
         return None

@@ -1,0 +1,116 @@
+"""A uv project's uv.lock imported into the torch lock (`--from-uv`), used by torch.wheels(uv_lock = ...).
+
+One workspace: a PyTorch-style uv project (extras cpu and cu130, python/tests/uv_project.py) locked
+by a real uv against this machine's local indexes; the lock tool imports its uv.lock. The cpu cell
+(real torch 2.13.0+cpu) is built and tested; the cu130 selection is checked without fetching its
+3 GB closure: the hub's select sends cu130 to the spoke whose wheels are the imported cell's.
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
+
+sys.path.insert(0, str(REPO / "python" / "tests"))
+from machine_indexes import machine_sources, pypi_reachable  # noqa: E402
+from uv_project import make_project, uv_binary  # noqa: E402
+
+pytestmark = pytest.mark.real_torch
+
+MODULE = """\
+torch.wheels(hub = "torch", lock = "//third_party:torch.lock.json", uv_lock = "//:uv.lock", default_variant = "cpu")
+use_repo(torch, "torch")
+"""
+
+BUILD = """\
+load("@rules_torch//torch:defs.bzl", "torch_py_test")
+
+exports_files(["uv.lock"])
+
+torch_py_test(name = "t", srcs = ["t.py"], deps = ["@torch//:torch"])
+"""
+
+TEST = """\
+import torch
+
+print("torch", torch.__version__, torch.__file__)
+assert torch.__version__ == "2.13.0+cpu", torch.__version__
+assert float(torch.tensor([1.0, 2.0]).sum()) == 3.0
+"""
+
+IMPORT = ["--from-uv", "uv.lock", "--output", "third_party/torch.lock.json"]
+REIMPORT = "bazel run @rules_torch//python:lock -- --from-uv uv.lock --output third_party/torch.lock.json"
+
+
+def _import(ws) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+    return subprocess.run([sys.executable, "-m", "rules_torch.lock", *IMPORT], cwd=ws.root, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def ws(workspace_factory):
+    if uv_binary() is None:
+        pytest.skip("no uv: pip install -r tools/requirements_test.txt (or set RULES_TORCH_TEST_UV)")
+    if not pypi_reachable():
+        pytest.skip("PyPI (https://pypi.org/simple) is unreachable; uv lock needs it for what is not local")
+    ws = workspace_factory("uv_import")
+    reason = make_project(ws.root, machine_sources())
+    if reason:
+        pytest.skip(reason)
+    ws.write("third_party/BUILD.bazel", 'exports_files(["torch.lock.json"])\n')
+    ws.write("BUILD.bazel", BUILD)
+    ws.write("t.py", TEST)
+    ws.write_module(MODULE)
+    result = _import(ws)
+    assert result.returncode == 0, result.stderr
+    return ws
+
+
+def test_cpu_builds_the_imported_torch(ws):
+    result = ws.bazel("test", "--config=cpu", "//:t", "--test_output=all", "--nocache_test_results")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "torch 2.13.0+cpu" in result.stdout
+
+
+def test_cu130_selects_the_imported_cell(ws):
+    lock = json.loads((ws.root / "third_party" / "torch.lock.json").read_text())
+    imported = {w["name"]: w["sha256"] for w in lock["cells"]["cu130_linux_x86_64_cp311"]["wheels"]}
+    assert "nvidia-cudnn-cu13" in imported
+    # The hub's alias: which spoke --@rules_torch//torch:variant=cu130 on linux_x86_64 selects.
+    hub = ws.bazel("query", "--output=build", "@torch//:torch")
+    assert hub.returncode == 0, hub.stdout[-3000:]
+    selected = re.search(r'"[^"]*cu130[^"]*linux_x86_64[^"]*": "(@@[^"]*torch__cu130_linux_x86_64_cp311)//:pkg"', hub.stdout)
+    assert selected, hub.stdout[-3000:]
+    # That spoke's wheels, as the extension declared it (no fetch): the imported cell's, hash for hash.
+    spoke = ws.bazel("mod", "show_repo", selected.group(1))
+    assert spoke.returncode == 0, spoke.stdout[-3000:]
+    declared = re.search(r"wheels = (\".*\"),?\n", spoke.stdout)
+    assert declared, spoke.stdout[-3000:]
+    wheels = json.loads(json.loads(declared.group(1)))
+    assert {w["name"]: w["sha256"] for w in wheels} == imported
+    assert any(w["name"] == "torch" and w["version"] == "2.14.1" for w in wheels)
+
+
+def test_a_changed_uv_lock_is_stale_and_prints_the_reimport(ws):
+    uv_lock = ws.root / "uv.lock"
+    original = uv_lock.read_bytes()
+    try:
+        uv_lock.write_bytes(original + b"\n# edited\n")
+        result = ws.bazel("build", "--nobuild", "//:t")
+        assert result.returncode != 0, result.stdout[-3000:]
+        assert "third_party:torch.lock.json is stale: @@//:uv.lock changed since it was imported" in result.stdout
+        assert f"now {hashlib.sha256(uv_lock.read_bytes()).hexdigest()}" in result.stdout
+        assert REIMPORT in result.stdout, result.stdout[-3000:]
+        # The printed command is the fix: after it, the build is fine again.
+        fix = ws.bazel(*REIMPORT.split()[1:])
+        assert fix.returncode == 0, fix.stdout[-3000:]
+        result = ws.bazel("build", "--nobuild", "//:t")
+        assert result.returncode == 0, result.stdout[-3000:]
+    finally:
+        uv_lock.write_bytes(original)
+        assert _import(ws).returncode == 0

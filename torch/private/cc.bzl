@@ -1,0 +1,237 @@
+"""libtorch for C++: `@<hub>//:libtorch` (torch_libtorch) and torch_cc_extension.
+
+Both come from the same installed cell tree as `@<hub>//:torch` (cell_tree.bzl), so the C++ and
+the Python sides of a program never disagree on the torch build.
+
+What the spoke reads from the torch wheel when it is fetched (libtorch_facts, from the wheel's
+RECORD and `torch/share/cmake/Torch/TorchConfig.cmake`, extracted alone: no interpreter runs):
+- the shared libraries under `torch/lib/` (and auditwheel's `torch.libs/`): the ones to link;
+- the C++ standard torch's CMake config requires (`CXX_STANDARD 20` -> `-std=c++20`);
+- the C++11 ABI: the `-D_GLIBCXX_USE_CXX11_ABI=N` of the config's `TORCH_CXX_FLAGS` when it
+  sets one (torch < 2.7 wheels); else 1: newer wheels are all built with the C++11 ABI and no
+  longer record it (torch 2.13's `torch.compiled_with_cxx11_abi()` returns a constant True).
+
+At build time torch_libtorch's action hard-links (else copies) the headers into one directory
+output and each library into a file of its own, from the installed tree: the libraries are
+LibraryToLinks, so Bazel's own runfiles and RUNPATH logic (`_solib_<cpu>/`) makes them load
+under `bazel run`, `bazel test` and direct execution, without LD_LIBRARY_PATH.
+"""
+
+load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain", "use_cpp_toolchain")
+load(":cell_tree.bzl", "TorchCellInfo")
+
+# The builtins of Bazel 7 and 8. rules_cc's `cc/common` loads would need a rules_cc module that
+# has them, which users (and the offline registry this module is tested with) may not have.
+_cc_common = cc_common  # buildifier: disable=native-cc-common
+_CcInfo = CcInfo  # buildifier: disable=native-cc-info
+
+_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
+
+# Libraries in torch/lib that are not libtorch: torch's Python binding (it needs libpython's
+# symbols) and torch's own test fixtures.
+_NOT_LIBTORCH = ["libtorch_python.so", "libaoti_custom_ops.so", "libbackend_with_compiler.so"]
+
+TorchCcInfo = provider(
+    doc = "The compile settings a torch wheel requires of C++ code built against its libtorch.",
+    fields = {
+        "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
+        "cuda": "bool: whether the cell is a CUDA build (its .cu sources can compile)",
+        "cxx_standard": "string: the -std value, e.g. \"c++20\"",
+    },
+)
+
+def _is_shared_library(path):
+    name = path.rpartition("/")[2]
+    return name.endswith(".so") or ".so." in name
+
+def libtorch_facts(record, cmake):
+    """What C++ builds need to know of a torch wheel, from its RECORD and TorchConfig.cmake.
+
+    Args:
+      record: the text of the wheel's `.dist-info/RECORD`.
+      cmake: the text of `torch/share/cmake/Torch/TorchConfig.cmake` ("" when absent).
+
+    Returns:
+      struct(libraries: the shared libraries to link, paths relative to site-packages, sorted;
+      include: "torch/include" or "" when the wheel ships no headers; cxx_standard: "c++20";
+      defines: ["_GLIBCXX_USE_CXX11_ABI=1"]).
+    """
+    libraries = []
+    include = ""
+    for line in record.splitlines():
+        path = line.split(",")[0]
+        if path.startswith("torch/include/") and not include:
+            include = "torch/include"
+        directory, _, name = path.rpartition("/")
+        if directory not in ("torch/lib", "torch.libs") or not _is_shared_library(path):
+            continue
+        if name in _NOT_LIBTORCH or "test" in name:
+            continue
+        libraries.append(path)
+    standard = "17"
+    abi = "1"
+    for line in cmake.splitlines():
+        words = [w for w in line.replace("(", " ").replace(")", " ").replace("\"", " ").replace("\t", " ").split(" ") if w]
+        if len(words) == 2 and words[0] == "CXX_STANDARD" and words[1].isdigit():
+            standard = words[1]
+        for word in words:
+            if word.startswith("-D_GLIBCXX_USE_CXX11_ABI=") and word[-1] in "01":
+                abi = word[-1]
+    return struct(
+        libraries = sorted(libraries),
+        include = include,
+        cxx_standard = "c++" + standard,
+        defines = ["_GLIBCXX_USE_CXX11_ABI=" + abi],
+    )
+
+def _interpreter(ctx):
+    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+    if runtime.interpreter:
+        return runtime.interpreter, runtime.files
+    return runtime.interpreter_path, depset()
+
+def _features(ctx, cc_toolchain):
+    return _cc_common.configure_features(
+        ctx = ctx,
+        cc_toolchain = cc_toolchain,
+        requested_features = ctx.features,
+        unsupported_features = ctx.disabled_features,
+    )
+
+def _libtorch_impl(ctx):
+    if ctx.attr.error:
+        fail(ctx.attr.error)
+    cell = ctx.attr.tree[TorchCellInfo]
+    include = ctx.actions.declare_directory(ctx.label.name + "/include")
+    outputs = {path: ctx.actions.declare_file("{}/lib/{}".format(ctx.label.name, path.rpartition("/")[2])) for path in ctx.attr.libraries}
+    interpreter, tools = _interpreter(ctx)
+    args = ctx.actions.args()
+    args.add(ctx.file._layout)
+    args.add("--site-packages", cell.site_packages.path)
+    args.add("--include", ctx.attr.include)
+    args.add("--include-out", include.path)
+    args.add("--what", "cell {} (lock {})".format(cell.cell, ctx.attr.lock))
+    args.add_all(["{}={}".format(path, outputs[path].path) for path in ctx.attr.libraries])
+    ctx.actions.run(
+        executable = interpreter,
+        arguments = [args],
+        inputs = [ctx.file._layout, cell.site_packages],
+        tools = tools,
+        outputs = [include] + outputs.values(),
+        mnemonic = "TorchLibtorch",
+        progress_message = "Laying out libtorch of cell " + cell.cell,
+    )
+
+    cc_toolchain = find_cpp_toolchain(ctx)
+    features = _features(ctx, cc_toolchain)
+    compilation_context = _cc_common.create_compilation_context(
+        headers = depset([include]),
+        system_includes = depset([include.path, include.path + "/torch/csrc/api/include"]),
+        defines = depset(ctx.attr.defines),
+    )
+    libraries = [
+        _cc_common.create_library_to_link(
+            actions = ctx.actions,
+            feature_configuration = features,
+            cc_toolchain = cc_toolchain,
+            dynamic_library = outputs[path],
+        )
+        for path in ctx.attr.libraries
+    ]
+    linker_input = _cc_common.create_linker_input(owner = ctx.label, libraries = depset(libraries))
+    cc_info = _CcInfo(
+        compilation_context = compilation_context,
+        linking_context = _cc_common.create_linking_context(linker_inputs = depset([linker_input])),
+    )
+    return [
+        DefaultInfo(files = depset([include] + outputs.values())),
+        _cc_common.merge_cc_infos(direct_cc_infos = [cc_info], cc_infos = [d[_CcInfo] for d in ctx.attr.deps]),
+        TorchCcInfo(cell = cell.cell, cuda = ctx.attr.cuda, cxx_standard = ctx.attr.cxx_standard),
+    ]
+
+torch_libtorch = rule(
+    implementation = _libtorch_impl,
+    doc = "libtorch of one cell: its headers, shared libraries and required defines, as CcInfo (`@<hub>//:libtorch`).",
+    attrs = {
+        "cuda": attr.bool(doc = "Whether the cell is a CUDA build."),
+        "cxx_standard": attr.string(default = "c++17", doc = "The C++ standard torch requires, e.g. \"c++20\" (TorchCcInfo)."),
+        "defines": attr.string_list(doc = "Defines the wheel was built with, for every dependent's compilation."),
+        "deps": attr.label_list(providers = [_CcInfo], doc = "Other CcInfo to merge in (libtorch_python's libtorch)."),
+        "error": attr.string(doc = "When set: the cell has no libtorch, and analysis fails with this message."),
+        "include": attr.string(default = "torch/include", doc = "The headers' directory in the tree."),
+        "libraries": attr.string_list(doc = "The shared libraries to link, relative to site-packages."),
+        "lock": attr.string(doc = "The lock's label, for messages."),
+        "tree": attr.label(providers = [TorchCellInfo], doc = "The cell's installed tree (cell_tree)."),
+        "_layout": attr.label(default = "//torch/private:libtorch.py", allow_single_file = True),
+    },
+    fragments = ["cpp"],
+    toolchains = use_cpp_toolchain() + [_PYTHON_TOOLCHAIN],
+)
+
+def _extension_impl(ctx):
+    torch = ctx.attr.libtorch[TorchCcInfo]
+    cu = [f for f in ctx.files.srcs if f.extension == "cu"]
+    if cu:
+        fail("rules_torch: torch_cc_extension {}: {} {} CUDA source{} but @torch//:libtorch is cell {}, a CPU build. Build it with a CUDA variant (e.g. --config=cuda130), or move the CUDA code to a target that only CUDA configurations build (target_compatible_with, select).".format(
+            ctx.label,
+            ", ".join([f.short_path for f in cu]),
+            "is a" if len(cu) == 1 else "are",
+            "" if len(cu) == 1 else "s",
+            torch.cell,
+        ) if not torch.cuda else "rules_torch: torch_cc_extension {}: .cu sources ({}) are not supported yet: compile them into a cc_library of your own and list it in deps.".format(
+            ctx.label,
+            ", ".join([f.short_path for f in cu]),
+        ))
+    cc_toolchain = find_cpp_toolchain(ctx)
+    features = _features(ctx, cc_toolchain)
+    deps = [ctx.attr.libtorch[_CcInfo]] + [d[_CcInfo] for d in ctx.attr.deps]
+    _, compilation_outputs = _cc_common.compile(
+        name = ctx.label.name,
+        actions = ctx.actions,
+        feature_configuration = features,
+        cc_toolchain = cc_toolchain,
+        srcs = [f for f in ctx.files.srcs if f.extension not in ("h", "hpp", "cuh")],
+        private_hdrs = [f for f in ctx.files.srcs if f.extension in ("h", "hpp", "cuh")],
+        compilation_contexts = [d.compilation_context for d in deps],
+        user_compile_flags = ["-std=" + torch.cxx_standard] + ctx.attr.copts,
+        defines = ["TORCH_EXTENSION_NAME=" + ctx.label.name],
+    )
+    linking_outputs = _cc_common.link(
+        name = ctx.label.name,
+        actions = ctx.actions,
+        feature_configuration = features,
+        cc_toolchain = cc_toolchain,
+        compilation_outputs = compilation_outputs,
+        linking_contexts = [d.linking_context for d in deps],
+        output_type = "dynamic_library",
+        user_link_flags = ctx.attr.linkopts,
+    )
+    library = linking_outputs.library_to_link.resolved_symlink_dynamic_library or linking_outputs.library_to_link.dynamic_library
+
+    # Python imports `<name>.so`; cc_common.link names it lib<name>.so.
+    output = ctx.actions.declare_file(ctx.label.name + ".so")
+    ctx.actions.symlink(output = output, target_file = library)
+    solibs = [
+        lib.dynamic_library
+        for linker_input in depset(transitive = [d.linking_context.linker_inputs for d in deps]).to_list()
+        for lib in linker_input.libraries
+        if lib.dynamic_library
+    ]
+    runfiles = ctx.runfiles(files = [output, library] + solibs)
+    for dep in ctx.attr.deps:
+        runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
+    return [DefaultInfo(files = depset([output]), runfiles = runfiles)]
+
+torch_cc_extension_rule = rule(
+    implementation = _extension_impl,
+    doc = "The rule behind torch_cc_extension (torch/defs.bzl).",
+    attrs = {
+        "copts": attr.string_list(),
+        "deps": attr.label_list(providers = [_CcInfo]),
+        "libtorch": attr.label(mandatory = True, providers = [_CcInfo, TorchCcInfo]),
+        "linkopts": attr.string_list(),
+        "srcs": attr.label_list(allow_files = [".cc", ".cpp", ".cxx", ".c", ".h", ".hpp", ".cu", ".cuh"]),
+    },
+    fragments = ["cpp"],
+    toolchains = use_cpp_toolchain(),
+)
