@@ -42,6 +42,11 @@ NOT_RUN = {
         "a user's path: needs a workspace with third_party/torch.lock.json (test_lock_schema.py checks the tool)",
     "PYTHONPATH=python python3 -m rules_torch.lock_schema third_party/torch.lock.json":
         "a user's path (test_lock_schema.py runs the tool on locks)",
+    "uv lock": "in a user's uv project; python/tests/test_uv_import.py runs a real uv lock on a project of the same shape",
+    "bazel run @rules_torch//python:lock -- --from-uv uv.lock --output third_party/torch.lock.json":
+        "in a user's uv project; tests/integration/test_from_uv.py runs it (through bazel run) on a uv.lock of the machine's indexes",
+    "python3 -m rules_torch.lock --from-uv uv.lock --output third_party/torch.lock.json":
+        "in a user's uv project; python/tests/test_uv_import.py runs the same entry point",
     "python3 -m pytest python/tests": "part of the test command itself",
     'python3 -m pytest python/tests -m "not real_torch"': "a subset of the test command itself",
     "python3 python/tests/machine_indexes.py show": "a developer's helper, run by python/tests through its functions",
