@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of rules_torch: the Python tests (pytest: lock tool, Bazel integration
 # workspaces, the rules_python compatibility matrix, remote execution against tools/rbe.sh's
-# loopback service (as root; provisioned once, ~90 s)), the root module's `bazel test //...`, each
-# example's `bazel test //...`, and the README's main command from a clean clone with Bazel
-# provisioned into a throwaway chroot (tools/fresh_machine_check.sh; root only).
+# loopback service (as root; provisioned once, ~90 s)), the root module's `bazel test //...`, every
+# command of each example's README (in the background, beside the rest), and the README's main
+# command from a clean clone with Bazel provisioned into a throwaway chroot
+# (tools/fresh_machine_check.sh; root only).
 #   tools/test.sh            everything
 #   tools/test.sh --quick    skip the tests marked slow (real CUDA closure, benchmarks) and the
 #                            fresh-clone check
@@ -21,7 +22,8 @@ quick=
 pytest_args=()
 [ "${1:-}" = --quick ] && { quick=1; pytest_args+=(-m "not slow"); }
 JUNIT=$(mktemp /tmp/rules_torch-junit.XXXXXX.xml)
-trap 'rm -f "$JUNIT"' EXIT
+JUNIT_EXAMPLES=$(mktemp /tmp/rules_torch-junit-examples.XXXXXX.xml)
+trap 'rm -f "$JUNIT" "$JUNIT_EXAMPLES"' EXIT
 
 passed=0 failed=0
 step() { # step NAME COMMAND...: run one step, record its result
@@ -43,11 +45,32 @@ setup_venv() {
     -r "$ROOT/tools/requirements_test.txt"
 }
 
-run_pytest() {
-  local rc=0
-  (cd "$ROOT" && "$VENV/bin/python" -m pytest -q --junitxml="$JUNIT" "${pytest_args[@]}" "$@") || rc=$?
+run_pytest() { # run_pytest JUNIT_FILE PYTEST_ARGS...
+  local rc=0 junit=$1
+  shift
+  (cd "$ROOT" && "$VENV/bin/python" -m pytest -q --durations=15 --junitxml="$junit" "${pytest_args[@]}" "$@") || rc=$?
   # 5: no tests collected (e.g. every test deselected by --quick); not a failure.
   [ "$rc" = 5 ] && rc=0
+  return "$rc"
+}
+
+# The examples' README commands (tests/integration/test_readme_commands.py) run beside the other
+# tests, in the background: they are their own Bazel workspaces, and mostly wait on downloads,
+# extraction and Bazel start-up, so on 2 cores the two halves take less together than in a row.
+EXAMPLES_TEST=tests/integration/test_readme_commands.py
+start_examples() {
+  EXAMPLES_LOG=$(mktemp /tmp/rules_torch-examples.XXXXXX.log)
+  echo "=== examples' README commands ($EXAMPLES_TEST): running in the background, log $EXAMPLES_LOG"
+  EXAMPLES_START=$SECONDS
+  run_pytest "$JUNIT_EXAMPLES" "$EXAMPLES_TEST" >"$EXAMPLES_LOG" 2>&1 &
+  EXAMPLES_PID=$!
+}
+wait_examples() {
+  local rc=0
+  wait "$EXAMPLES_PID" || rc=$?
+  cat "$EXAMPLES_LOG"
+  rm -f "$EXAMPLES_LOG"
+  echo "(background since $((SECONDS - EXAMPLES_START)) s)"
   return "$rc"
 }
 
@@ -84,13 +107,15 @@ rp_registry() { # sets RULES_TORCH_RP_REGISTRY for the compatibility tests when 
   fi
 }
 
-compat_report() { # one line per rules_python version from pytest's JUnit report
-  "$VENV/bin/python" - "$JUNIT" <<'PY'
+compat_report() { # one line per rules_python version from pytest's JUnit reports
+  "$VENV/bin/python" - "$JUNIT" "$JUNIT_EXAMPLES" <<'PY'
 import re, sys, xml.etree.ElementTree as ET
-try:
-    cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
-except (ET.ParseError, OSError):
-    sys.exit(0)
+cases = []
+for path in sys.argv[1:]:
+    try:
+        cases += list(ET.parse(path).getroot().iter("testcase"))
+    except (ET.ParseError, OSError):
+        pass
 by_version = {}
 remote = {"passed": 0, "FAILED": 0, "NOT TESTED": 0, "skipped": 0}
 for case in cases:
@@ -137,13 +162,11 @@ if [ "$(id -u)" = 0 ]; then
   # The loopback REAPI service of tests/integration/test_remote.py (once per machine, ~90 s).
   step "remote execution service (tools/rbe.sh provision)" "$ROOT/tools/rbe.sh" provision
 fi
-step "pytest python/ tests/" run_pytest
-compat_report
+start_examples
+step "pytest python/ tests/ (but the examples)" run_pytest "$JUNIT" --ignore "$EXAMPLES_TEST"
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
-for example in "$ROOT"/examples/*/; do
-  [ -e "$example/MODULE.bazel" ] || continue
-  step "bazel test //... (examples/$(basename "$example"))" bazel_in "$example" test //...
-done
+step "examples: every command of examples/*/README.md ($EXAMPLES_TEST)" wait_examples
+compat_report
 
 if [ -z "$quick" ] && [ "$(id -u)" = 0 ]; then
   step "fresh clone + throwaway Bazel chroot: the README's main command" "$ROOT/tools/fresh_machine_check.sh"
