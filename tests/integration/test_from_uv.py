@@ -3,7 +3,8 @@
 One workspace: a PyTorch-style uv project (extras cpu and cu130, python/tests/uv_project.py) locked
 by a real uv against this machine's local indexes; the lock tool imports its uv.lock. The cpu cell
 (real torch 2.13.0+cpu) is built and tested; the cu130 selection is checked without fetching its
-3 GB closure: the hub's select sends cu130 to the spoke whose wheels are the imported cell's.
+3 GB closure (the hub's select sends cu130 to the spoke whose wheels are the imported cell's), and
+a slow test builds it and imports torch 2.14.1 with its CUDA libraries.
 """
 
 import hashlib
@@ -33,6 +34,8 @@ load("@rules_torch//torch:defs.bzl", "torch_py_test")
 exports_files(["uv.lock"])
 
 torch_py_test(name = "t", srcs = ["t.py"], deps = ["@torch//:torch"])
+
+torch_py_test(name = "t_cuda", srcs = ["t_cuda.py"], deps = ["@torch//:torch"])
 """
 
 TEST = """\
@@ -40,6 +43,20 @@ import torch
 
 print("torch", torch.__version__, torch.__file__)
 assert torch.__version__ == "2.13.0+cpu", torch.__version__
+assert float(torch.tensor([1.0, 2.0]).sum()) == 3.0
+"""
+
+TEST_CUDA = """\
+import ctypes
+
+import torch
+
+print("torch", torch.__version__, "CUDA", torch.version.cuda, torch.__file__)
+assert torch.__version__.split("+")[0] == "2.14.1", torch.__version__
+assert torch.version.cuda.startswith("13."), torch.version.cuda
+for soname in ("libcudart.so.13", "libcublas.so.13", "libcudnn.so.9"):
+    ctypes.CDLL(soname)
+assert torch.backends.cudnn.version() >= 90000
 assert float(torch.tensor([1.0, 2.0]).sum()) == 3.0
 """
 
@@ -65,6 +82,7 @@ def ws(workspace_factory):
     ws.write("third_party/BUILD.bazel", 'exports_files(["torch.lock.json"])\n')
     ws.write("BUILD.bazel", BUILD)
     ws.write("t.py", TEST)
+    ws.write("t_cuda.py", TEST_CUDA)
     ws.write_module(MODULE)
     result = _import(ws)
     assert result.returncode == 0, result.stderr
@@ -94,6 +112,15 @@ def test_cu130_selects_the_imported_cell(ws):
     wheels = json.loads(json.loads(declared.group(1)))
     assert {w["name"]: w["sha256"] for w in wheels} == imported
     assert any(w["name"] == "torch" and w["version"] == "2.14.1" for w in wheels)
+
+
+@pytest.mark.slow
+def test_cu130_builds_the_imported_torch(ws):
+    """--config=cuda130 fetches the imported cu130 cell (torch 2.14.1 and the CUDA 13 wheels, the
+    hashes uv pinned) and the test imports it; its CUDA libraries load without a GPU."""
+    result = ws.bazel("test", "--@rules_torch//torch:variant=cu130", "//:t_cuda", "--test_output=all", "--nocache_test_results", timeout=1500)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "torch 2.14.1" in result.stdout and "CUDA 13." in result.stdout, result.stdout[-4000:]
 
 
 def test_a_changed_uv_lock_is_stale_and_prints_the_reimport(ws):
