@@ -131,6 +131,19 @@ def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], nvcc_op
     torch.ops.my_ops.scaled_add(a, b, 2.0)
     ```
 
+    A pybind11 module (`PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)`; torch's wheel ships pybind11
+    under torch/include) that passes tensors to Python: add `@torch//:libtorch_python` (torch's
+    Python binding) and Python's headers to `deps`, e.g. rules_python's
+    `@rules_python//python/cc:current_py_cc_headers` where your rules_python has it (0.22.1 does
+    not: then a cc_library of the interpreter's headers). Put it in a torch_py_library's `data`
+    and `import <name>` after `import torch`:
+
+    ```starlark
+    torch_cc_extension(name = "pyext", srcs = ["pyext.cc"], deps = ["@torch//:libtorch_python", "@rules_python//python/cc:current_py_cc_headers"])
+
+    torch_py_library(name = "pyext_lib", data = [":pyext"])
+    ```
+
     CUDA: in a CUDA variant, `.cu` sources compile with the nvcc of the cell's own NVIDIA wheels
     (no system CUDA): lock them into the cell with the lock tool's `--with`, e.g.
     `--with 'nvidia-cuda-nvcc==13.*' --with 'nvidia-cuda-crt==13.*' --with 'nvidia-nvvm==13.*'`

@@ -55,9 +55,11 @@ def libtorch_facts(record, cmake):
     Returns:
       struct(libraries: the shared libraries to link, paths relative to site-packages, sorted;
       include: "torch/include" or "" when the wheel ships no headers; cxx_standard: "c++20";
-      defines: ["_GLIBCXX_USE_CXX11_ABI=1"]).
+      defines: ["_GLIBCXX_USE_CXX11_ABI=1"]; python_library: "torch/lib/libtorch_python.so", torch's
+      Python binding, or "" when absent).
     """
     libraries = []
+    python_library = ""
     include = ""
     for line in record.splitlines():
         path = line.split(",")[0]
@@ -66,6 +68,8 @@ def libtorch_facts(record, cmake):
         directory, _, name = path.rpartition("/")
         if directory not in ("torch/lib", "torch.libs") or not _is_shared_library(path):
             continue
+        if name == "libtorch_python.so":
+            python_library = path
         if name in _NOT_LIBTORCH or "test" in name:
             continue
         libraries.append(path)
@@ -83,6 +87,7 @@ def libtorch_facts(record, cmake):
         include = include,
         cxx_standard = "c++" + standard,
         defines = ["_GLIBCXX_USE_CXX11_ABI=" + abi],
+        python_library = python_library,
     )
 
 def _interpreter(ctx):
@@ -103,14 +108,15 @@ def _libtorch_impl(ctx):
     if ctx.attr.error:
         fail(ctx.attr.error)
     cell = ctx.attr.tree[TorchCellInfo]
-    include = ctx.actions.declare_directory(ctx.label.name + "/include")
+    include = [ctx.actions.declare_directory(ctx.label.name + "/include")] if ctx.attr.include else []
     outputs = {path: ctx.actions.declare_file("{}/lib/{}".format(ctx.label.name, path.rpartition("/")[2])) for path in ctx.attr.libraries}
     interpreter, tools = _interpreter(ctx)
     args = ctx.actions.args()
     args.add(ctx.file._layout)
     args.add("--site-packages", cell.site_packages.path)
-    args.add("--include", ctx.attr.include)
-    args.add("--include-out", include.path)
+    if include:
+        args.add("--include", ctx.attr.include)
+        args.add("--include-out", include[0].path)
     args.add("--what", "cell {} (lock {})".format(cell.cell, ctx.attr.lock))
     args.add_all(["{}={}".format(path, outputs[path].path) for path in ctx.attr.libraries])
     ctx.actions.run(
@@ -118,7 +124,7 @@ def _libtorch_impl(ctx):
         arguments = [args],
         inputs = [ctx.file._layout, cell.site_packages],
         tools = tools,
-        outputs = [include] + outputs.values(),
+        outputs = include + outputs.values(),
         mnemonic = "TorchLibtorch",
         progress_message = "Laying out libtorch of cell " + cell.cell,
     )
@@ -126,8 +132,8 @@ def _libtorch_impl(ctx):
     cc_toolchain = find_cpp_toolchain(ctx)
     features = _features(ctx, cc_toolchain)
     compilation_context = _cc_common.create_compilation_context(
-        headers = depset([include]),
-        system_includes = depset([include.path, include.path + "/torch/csrc/api/include"]),
+        headers = depset(include),
+        system_includes = depset([d for i in include for d in [i.path, i.path + "/torch/csrc/api/include"]]),
         defines = depset(ctx.attr.defines),
     )
     libraries = [
@@ -145,7 +151,7 @@ def _libtorch_impl(ctx):
         linking_context = _cc_common.create_linking_context(linker_inputs = depset([linker_input])),
     )
     return [
-        DefaultInfo(files = depset([include] + outputs.values())),
+        DefaultInfo(files = depset(include + outputs.values())),
         _cc_common.merge_cc_infos(direct_cc_infos = [cc_info], cc_infos = [d[_CcInfo] for d in ctx.attr.deps]),
         TorchCcInfo(cell = cell.cell, cuda = ctx.attr.cuda, cxx_standard = ctx.attr.cxx_standard, site_packages = cell.site_packages),
     ]
@@ -159,7 +165,7 @@ torch_libtorch = rule(
         "defines": attr.string_list(doc = "Defines the wheel was built with, for every dependent's compilation."),
         "deps": attr.label_list(providers = [_CcInfo], doc = "Other CcInfo to merge in (libtorch_python's libtorch)."),
         "error": attr.string(doc = "When set: the cell has no libtorch, and analysis fails with this message."),
-        "include": attr.string(default = "torch/include", doc = "The headers' directory in the tree."),
+        "include": attr.string(default = "torch/include", doc = "The headers' directory in the tree; \"\": no headers (libtorch_python: libtorch's)."),
         "libraries": attr.string_list(doc = "The shared libraries to link, relative to site-packages."),
         "lock": attr.string(doc = "The lock's label, for messages."),
         "tree": attr.label(providers = [TorchCellInfo], doc = "The cell's installed tree (cell_tree)."),
