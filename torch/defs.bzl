@@ -106,7 +106,7 @@ def torch_py_test(name, **kwargs):
     """
     _executable(torch_test, name, True, kwargs)
 
-def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], libtorch = "@torch//:libtorch", **kwargs):
+def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], nvcc_opts = [], libtorch = "@torch//:libtorch", **kwargs):
     """A shared object of C++ code built against the locked torch's libtorch, for Python to load.
 
     Compiles `srcs` against `libtorch` (default `@torch//:libtorch`: the cell the variant flag and
@@ -131,14 +131,32 @@ def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], libtorc
     torch.ops.my_ops.scaled_add(a, b, 2.0)
     ```
 
-    `.cu` sources are refused in a CPU variant with a message that says so.
+    A pybind11 module (`PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)`; torch's wheel ships pybind11
+    under torch/include) that passes tensors to Python: add `@torch//:libtorch_python` (torch's
+    Python binding) and Python's headers to `deps`, e.g. rules_python's
+    `@rules_python//python/cc:current_py_cc_headers` where your rules_python has it (0.22.1 does
+    not: then a cc_library of the interpreter's headers). Put it in a torch_py_library's `data`
+    and `import <name>` after `import torch`:
+
+    ```starlark
+    torch_cc_extension(name = "pyext", srcs = ["pyext.cc"], deps = ["@torch//:libtorch_python", "@rules_python//python/cc:current_py_cc_headers"])
+
+    torch_py_library(name = "pyext_lib", data = [":pyext"])
+    ```
+
+    CUDA: in a CUDA variant, `.cu` sources compile with the nvcc of the cell's own NVIDIA wheels
+    (no system CUDA): lock them into the cell with the lock tool's `--with`, e.g.
+    `--with 'nvidia-cuda-nvcc==13.*' --with 'nvidia-cuda-crt==13.*' --with 'nvidia-nvvm==13.*'`
+    for cu130 (nvcc, its CUDA headers and cicc); the host compiler is the C++ toolchain's. In a
+    CPU variant a `.cu` source is an error that says so.
 
     Args:
       name: the target; the shared object is `<name>.so`.
-      srcs: C++ sources and private headers (.cc, .cpp, .cxx, .h, .hpp).
+      srcs: C++ and CUDA sources and private headers (.cc, .cpp, .cxx, .cu, .h, .hpp, .cuh).
       deps: cc_library targets to compile and link with.
       copts: extra compiler flags.
       linkopts: extra linker flags.
+      nvcc_opts: extra nvcc flags for the .cu sources (e.g. `["-arch=sm_90"]`).
       libtorch: the libtorch target: `@<hub>//:libtorch` of a hub named other than `torch`.
       **kwargs: common attributes (visibility, tags, testonly, target_compatible_with, ...).
     """
@@ -148,6 +166,7 @@ def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], libtorc
         deps = deps,
         copts = copts,
         linkopts = linkopts,
+        nvcc_opts = nvcc_opts,
         libtorch = libtorch,
         **kwargs
     )

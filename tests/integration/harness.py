@@ -316,12 +316,14 @@ def lock_real_torch(
     platform: str = "linux_x86_64",
     python: str = "3.11",
     output: str = "torch.lock.json",
+    with_requirements: tuple[str, ...] = (),
 ) -> Path:
     """Locks real torch with the project's lock tool into the workspace, cached by request.
 
     `torch_index` is searched first (recorded as the variant's index), then PyPI, then the other
-    configured indexes. The lock is kept under <workspace>/.lock-cache/<sha of the request>.json,
-    so reruns do not re-resolve; the workspace's lock is rewritten only when it differs.
+    configured indexes; `with_requirements` are the lock tool's --with. The lock is kept under
+    <workspace>/.lock-cache/<sha of the request>.json, so reruns do not re-resolve; the
+    workspace's lock is rewritten only when it differs.
     """
     extra = [PYPI] + [u for u in configured_indexes() if u.rstrip("/") not in (torch_index.rstrip("/"), PYPI)]
     args = [
@@ -330,6 +332,8 @@ def lock_real_torch(
     ]
     for url in extra:
         args += ["--extra-index-url", url]
+    for requirement in with_requirements:
+        args += ["--with", requirement]
     key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
     cached = ws.root / ".lock-cache" / f"{key}.json"
     if not cached.is_file():

@@ -7,6 +7,8 @@ built by torch_cc_extension and loaded by a torch_py_test with torch.ops.load_li
 
 from __future__ import annotations
 
+import sysconfig
+
 import pytest
 from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
 
@@ -15,11 +17,27 @@ pytestmark = pytest.mark.real_torch
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 SOURCES = REPO / "tests" / "integration" / "libtorch"
 
+# rules_python 0.22.1 has no @rules_python//python/cc:current_py_cc_headers: the pybind11 module
+# takes Python's headers from the interpreter running the tests (the one Bazel's autodetected
+# Python toolchain runs here, same version as the lock's cp311 cell).
+PYTHON_HEADERS = """
+new_local_repository = use_repo_rule("@bazel_tools//tools/build_defs/repo:local.bzl", "new_local_repository")
+
+new_local_repository(
+    name = "python_headers",
+    build_file_content = 'cc_library(name = "headers", hdrs = glob(["**/*.h"]), includes = ["."], visibility = ["//visibility:public"])',
+    path = {path!r},
+)
+"""
+
 
 @pytest.fixture(scope="module")
 def ws(workspace_factory):  # noqa: F811 - fixture
     ws = workspace_factory("libtorch", heavy=True)
-    ws.write_module('torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n')
+    ws.write_module(
+        'torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n'
+        + PYTHON_HEADERS.format(path=sysconfig.get_paths()["include"])
+    )
     ws.write("torch.lock.json", LOCK.read_text())
     for source in SOURCES.iterdir():
         ws.write(source.name.removesuffix(".in"), source.read_text())
@@ -40,6 +58,11 @@ def test_cc_test_links_libtorch_and_runs_a_tensor_op(ws):
 def test_custom_op_loads_in_torch_py_test(ws):
     out = _test(ws, "//:my_ops_test")
     assert "custom op ok: [1006.0, 1012.0, 1018.0]" in out, out[-3000:]
+
+
+def test_pybind_module_imports_from_a_torch_py_library(ws):
+    out = _test(ws, "//:pyext_test")
+    assert "pybind module ok:" in out and "[2.5, 4.5]" in out, out[-3000:]
 
 
 def test_libtorch_of_an_unlocked_variant_is_the_hubs_no_match_error(ws):

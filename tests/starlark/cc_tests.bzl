@@ -34,6 +34,7 @@ def _facts_test(ctx):
     asserts.equals(env, "torch/include", facts.include)
     asserts.equals(env, "c++20", facts.cxx_standard)
     asserts.equals(env, ["_GLIBCXX_USE_CXX11_ABI=1"], facts.defines)
+    asserts.equals(env, "torch/lib/libtorch_python.so", facts.python_library)
     return unittest.end(env)
 
 def _old_abi_test(ctx):
@@ -49,6 +50,7 @@ def _no_headers_test(ctx):
     facts = libtorch_facts("torch/__init__.py,sha256=x,1\n", "")
     asserts.equals(env, "", facts.include)
     asserts.equals(env, [], facts.libraries)
+    asserts.equals(env, "", facts.python_library)
     return unittest.end(env)
 
 facts_test = unittest.make(_facts_test)

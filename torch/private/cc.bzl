@@ -37,6 +37,7 @@ TorchCcInfo = provider(
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
         "cuda": "bool: whether the cell is a CUDA build (its .cu sources can compile)",
         "cxx_standard": "string: the -std value, e.g. \"c++20\"",
+        "site_packages": "File: the cell's installed tree (a directory), where a CUDA cell's nvcc and CUDA headers are",
     },
 )
 
@@ -54,9 +55,11 @@ def libtorch_facts(record, cmake):
     Returns:
       struct(libraries: the shared libraries to link, paths relative to site-packages, sorted;
       include: "torch/include" or "" when the wheel ships no headers; cxx_standard: "c++20";
-      defines: ["_GLIBCXX_USE_CXX11_ABI=1"]).
+      defines: ["_GLIBCXX_USE_CXX11_ABI=1"]; python_library: "torch/lib/libtorch_python.so", torch's
+      Python binding, or "" when absent).
     """
     libraries = []
+    python_library = ""
     include = ""
     for line in record.splitlines():
         path = line.split(",")[0]
@@ -65,6 +68,8 @@ def libtorch_facts(record, cmake):
         directory, _, name = path.rpartition("/")
         if directory not in ("torch/lib", "torch.libs") or not _is_shared_library(path):
             continue
+        if name == "libtorch_python.so":
+            python_library = path
         if name in _NOT_LIBTORCH or "test" in name:
             continue
         libraries.append(path)
@@ -82,6 +87,7 @@ def libtorch_facts(record, cmake):
         include = include,
         cxx_standard = "c++" + standard,
         defines = ["_GLIBCXX_USE_CXX11_ABI=" + abi],
+        python_library = python_library,
     )
 
 def _interpreter(ctx):
@@ -102,14 +108,15 @@ def _libtorch_impl(ctx):
     if ctx.attr.error:
         fail(ctx.attr.error)
     cell = ctx.attr.tree[TorchCellInfo]
-    include = ctx.actions.declare_directory(ctx.label.name + "/include")
+    include = [ctx.actions.declare_directory(ctx.label.name + "/include")] if ctx.attr.include else []
     outputs = {path: ctx.actions.declare_file("{}/lib/{}".format(ctx.label.name, path.rpartition("/")[2])) for path in ctx.attr.libraries}
     interpreter, tools = _interpreter(ctx)
     args = ctx.actions.args()
     args.add(ctx.file._layout)
     args.add("--site-packages", cell.site_packages.path)
-    args.add("--include", ctx.attr.include)
-    args.add("--include-out", include.path)
+    if include:
+        args.add("--include", ctx.attr.include)
+        args.add("--include-out", include[0].path)
     args.add("--what", "cell {} (lock {})".format(cell.cell, ctx.attr.lock))
     args.add_all(["{}={}".format(path, outputs[path].path) for path in ctx.attr.libraries])
     ctx.actions.run(
@@ -117,7 +124,7 @@ def _libtorch_impl(ctx):
         arguments = [args],
         inputs = [ctx.file._layout, cell.site_packages],
         tools = tools,
-        outputs = [include] + outputs.values(),
+        outputs = include + outputs.values(),
         mnemonic = "TorchLibtorch",
         progress_message = "Laying out libtorch of cell " + cell.cell,
     )
@@ -125,8 +132,8 @@ def _libtorch_impl(ctx):
     cc_toolchain = find_cpp_toolchain(ctx)
     features = _features(ctx, cc_toolchain)
     compilation_context = _cc_common.create_compilation_context(
-        headers = depset([include]),
-        system_includes = depset([include.path, include.path + "/torch/csrc/api/include"]),
+        headers = depset(include),
+        system_includes = depset([d for i in include for d in [i.path, i.path + "/torch/csrc/api/include"]]),
         defines = depset(ctx.attr.defines),
     )
     libraries = [
@@ -144,9 +151,9 @@ def _libtorch_impl(ctx):
         linking_context = _cc_common.create_linking_context(linker_inputs = depset([linker_input])),
     )
     return [
-        DefaultInfo(files = depset([include] + outputs.values())),
+        DefaultInfo(files = depset(include + outputs.values())),
         _cc_common.merge_cc_infos(direct_cc_infos = [cc_info], cc_infos = [d[_CcInfo] for d in ctx.attr.deps]),
-        TorchCcInfo(cell = cell.cell, cuda = ctx.attr.cuda, cxx_standard = ctx.attr.cxx_standard),
+        TorchCcInfo(cell = cell.cell, cuda = ctx.attr.cuda, cxx_standard = ctx.attr.cxx_standard, site_packages = cell.site_packages),
     ]
 
 torch_libtorch = rule(
@@ -158,7 +165,7 @@ torch_libtorch = rule(
         "defines": attr.string_list(doc = "Defines the wheel was built with, for every dependent's compilation."),
         "deps": attr.label_list(providers = [_CcInfo], doc = "Other CcInfo to merge in (libtorch_python's libtorch)."),
         "error": attr.string(doc = "When set: the cell has no libtorch, and analysis fails with this message."),
-        "include": attr.string(default = "torch/include", doc = "The headers' directory in the tree."),
+        "include": attr.string(default = "torch/include", doc = "The headers' directory in the tree; \"\": no headers (libtorch_python: libtorch's)."),
         "libraries": attr.string_list(doc = "The shared libraries to link, relative to site-packages."),
         "lock": attr.string(doc = "The lock's label, for messages."),
         "tree": attr.label(providers = [TorchCellInfo], doc = "The cell's installed tree (cell_tree)."),
@@ -171,31 +178,34 @@ torch_libtorch = rule(
 def _extension_impl(ctx):
     torch = ctx.attr.libtorch[TorchCcInfo]
     cu = [f for f in ctx.files.srcs if f.extension == "cu"]
-    if cu:
+    if cu and not torch.cuda:
         fail("rules_torch: torch_cc_extension {}: {} {} CUDA source{} but @torch//:libtorch is cell {}, a CPU build. Build it with a CUDA variant (e.g. --config=cuda130), or move the CUDA code to a target that only CUDA configurations build (target_compatible_with, select).".format(
             ctx.label,
             ", ".join([f.short_path for f in cu]),
             "is a" if len(cu) == 1 else "are",
             "" if len(cu) == 1 else "s",
             torch.cell,
-        ) if not torch.cuda else "rules_torch: torch_cc_extension {}: .cu sources ({}) are not supported yet: compile them into a cc_library of your own and list it in deps.".format(
-            ctx.label,
-            ", ".join([f.short_path for f in cu]),
         ))
     cc_toolchain = find_cpp_toolchain(ctx)
     features = _features(ctx, cc_toolchain)
     deps = [ctx.attr.libtorch[_CcInfo]] + [d[_CcInfo] for d in ctx.attr.deps]
-    _, compilation_outputs = _cc_common.compile(
+    headers = [f for f in ctx.files.srcs if f.extension in ("h", "hpp", "cuh")]
+    cu_objects = [_nvcc(ctx, torch, cc_toolchain, src, headers, deps) for src in cu]
+    _, cc_outputs = _cc_common.compile(
         name = ctx.label.name,
         actions = ctx.actions,
         feature_configuration = features,
         cc_toolchain = cc_toolchain,
-        srcs = [f for f in ctx.files.srcs if f.extension not in ("h", "hpp", "cuh")],
-        private_hdrs = [f for f in ctx.files.srcs if f.extension in ("h", "hpp", "cuh")],
+        srcs = [f for f in ctx.files.srcs if f.extension not in ("h", "hpp", "cuh", "cu")],
+        private_hdrs = headers,
         compilation_contexts = [d.compilation_context for d in deps],
         user_compile_flags = ["-std=" + torch.cxx_standard] + ctx.attr.copts,
         defines = ["TORCH_EXTENSION_NAME=" + ctx.label.name],
     )
+    compilation_outputs = _cc_common.merge_compilation_outputs(compilation_outputs = [
+        cc_outputs,
+        _cc_common.create_compilation_outputs(objects = depset(cu_objects), pic_objects = depset(cu_objects)),
+    ]) if cu_objects else cc_outputs
     linking_outputs = _cc_common.link(
         name = ctx.label.name,
         actions = ctx.actions,
@@ -222,6 +232,54 @@ def _extension_impl(ctx):
         runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
     return [DefaultInfo(files = depset([output]), runfiles = runfiles)]
 
+# nvcc from the cell's own NVIDIA wheels (nvidia-cuda-nvcc, locked with the lock tool's --with),
+# found in the installed tree at build time: no system CUDA. The host compiler is the C++
+# toolchain's.
+_NVCC = """\
+set -eu
+tree=$1 cell=$2
+shift 2
+nvcc=
+for candidate in "$tree"/nvidia/*/bin/nvcc; do
+  if [ -x "$candidate" ]; then nvcc=$candidate; break; fi
+done
+if [ -z "$nvcc" ]; then
+  echo "rules_torch: cell $cell has no nvcc: a torch_cc_extension with .cu sources compiles them with the nvcc of the cell's NVIDIA wheels. Lock them into the cell with the lock tool's --with, e.g. --with 'nvidia-cuda-nvcc==13.*' --with 'nvidia-cuda-crt==13.*' --with 'nvidia-nvvm==13.*' (the CUDA major of the variant)." >&2
+  exit 1
+fi
+exec "$nvcc" "$@"
+"""
+
+def _nvcc(ctx, torch, cc_toolchain, src, headers, deps):
+    """Compiles one .cu source with the cell's nvcc into a position-independent object."""
+    obj = ctx.actions.declare_file("_objs/{}/{}.pic.o".format(ctx.label.name, src.basename[:-len(".cu")]))
+    contexts = [d.compilation_context for d in deps]
+    args = ctx.actions.args()
+    args.add(_NVCC)
+    args.add("nvcc")
+    args.add(torch.site_packages.path)
+    args.add(torch.cell)
+    args.add_all(["-ccbin", cc_toolchain.compiler_executable])
+    args.add("-std=" + torch.cxx_standard)
+    args.add_all(["-Xcompiler", "-fPIC"])
+    args.add_all(depset(transitive = [c.defines for c in contexts]), format_each = "-D%s")
+    args.add("-DTORCH_EXTENSION_NAME=" + ctx.label.name)
+    args.add_all(depset(transitive = [c.system_includes for c in contexts] + [c.includes for c in contexts]), format_each = "-I%s")
+    args.add_all(depset(transitive = [c.quote_includes for c in contexts]), format_each = "-I%s")
+    args.add_all(ctx.attr.nvcc_opts)
+    args.add_all(["-c", src, "-o", obj])
+    ctx.actions.run(
+        executable = "/bin/sh",
+        arguments = ["-c", args],
+        inputs = depset([src, torch.site_packages] + headers, transitive = [c.headers for c in contexts] + [cc_toolchain.all_files]),
+        outputs = [obj],
+        mnemonic = "TorchNvcc",
+        progress_message = "Compiling {} with the nvcc of cell {}".format(src.short_path, torch.cell),
+        # nvcc runs the host compiler, and that its assembler, from PATH.
+        use_default_shell_env = True,
+    )
+    return obj
+
 torch_cc_extension_rule = rule(
     implementation = _extension_impl,
     doc = "The rule behind torch_cc_extension (torch/defs.bzl).",
@@ -230,6 +288,7 @@ torch_cc_extension_rule = rule(
         "deps": attr.label_list(providers = [_CcInfo]),
         "libtorch": attr.label(mandatory = True, providers = [_CcInfo, TorchCcInfo]),
         "linkopts": attr.string_list(),
+        "nvcc_opts": attr.string_list(),
         "srcs": attr.label_list(allow_files = [".cc", ".cpp", ".cxx", ".c", ".h", ".hpp", ".cu", ".cuh"]),
     },
     fragments = ["cpp"],

@@ -219,7 +219,7 @@ def _wheels_hub(mctx, module, tag, repos):
             packages = [p for p in _PACKAGES if p in present],
             unavailable_message = details,
             other_pythons = other_pythons,
-            cc_targets = ["libtorch"] if "torch" in present else [],
+            cc_targets = ["libtorch", "libtorch_python"] if "torch" in present else [],
         ),
         requirements_bzl = requirements_bzl(tag.hub, {p: p for p in _PACKAGES if p in present}),
     )))

@@ -114,13 +114,13 @@ def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_ve
     rules.alias(name = name, actual = rules.select(choices))
 
 def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
-    """Declares @<hub>//:<name>, an alias of the selected cell's C++ target `name` (libtorch).
+    """Declares @<hub>//:<name>, an alias of the selected cell's C++ target `name` (libtorch, libtorch_python).
 
-    The target is `@<spoke>__<name>//:<name>`, in the cell's own repository for it, so that
+    The target is `@<spoke>__libtorch//:<name>`, in the cell's own repository for C++, so that
     selecting the Python side fetches nothing of the C++ one.
 
     Args:
-      name: the spokes' target (libtorch).
+      name: the C++ target (libtorch, libtorch_python).
       spokes: as for torch_hub_settings: labels of the cells' `:pkg` targets.
       default_variant: as for torch_hub_settings.
       other_pythons: as for torch_hub_settings.
@@ -129,7 +129,7 @@ def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_version
     """
 
     # Each cell's C++ targets are in the repository beside its spoke (libtorch_repo.bzl).
-    target = "__{0}//:{0}".format(name)
+    target = "__libtorch//:" + name
 
     def retarget(cells):
         return {key: label.replace("//:pkg", target) for key, label in cells.items()}

@@ -36,14 +36,14 @@ def _include_tree(site_packages: str, include: str, dest: str) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--site-packages", required=True, help="the cell's installed tree")
-    parser.add_argument("--include", required=True, help="the headers' directory, relative to the tree")
-    parser.add_argument("--include-out", required=True, help="where the headers go (a directory output)")
+    parser.add_argument("--include", help="the headers' directory, relative to the tree (none: no headers)")
+    parser.add_argument("--include-out", help="where the headers go (a directory output)")
     parser.add_argument("--what", required=True, help="the cell and lock, for messages")
     parser.add_argument("libraries", nargs="*", help="SOURCE=DEST: a library relative to the tree, and its output path")
     args = parser.parse_args(argv)
 
     missing = [pair.split("=", 1)[0] for pair in args.libraries if not os.path.isfile(os.path.join(args.site_packages, pair.split("=", 1)[0]))]
-    if not os.path.isdir(os.path.join(args.site_packages, args.include)):
+    if args.include and not os.path.isdir(os.path.join(args.site_packages, args.include)):
         missing.insert(0, args.include + "/")
     if missing:
         print(
@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    if _include_tree(args.site_packages, args.include, args.include_out) == 0:
+    if args.include and _include_tree(args.site_packages, args.include, args.include_out) == 0:
         print(f"rules_torch: libtorch of {args.what}: {args.include}/ is empty", file=sys.stderr)
         return 1
     for pair in args.libraries:

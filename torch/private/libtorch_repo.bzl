@@ -26,6 +26,19 @@ torch_libtorch(
     lock = {lock},
     tree = {tree},
 )
+
+# torch's Python binding (libtorch_python.so), for pybind11 modules that pass tensors to Python.
+torch_libtorch(
+    name = "libtorch_python",
+    cuda = {cuda},
+    cxx_standard = {cxx_standard},
+    deps = [":libtorch"],
+    error = {python_error},
+    include = "",
+    libraries = {python_libraries},
+    lock = {lock},
+    tree = {tree},
+)
 """
 
 _NO_LIBTORCH = (
@@ -69,6 +82,13 @@ def _libtorch_repo_impl(rctx):
         defines = repr(facts.defines if facts else []),
         error = repr(error),
         libraries = repr(facts.libraries if facts else []),
+        python_error = repr(error or ("" if facts.python_library else _NO_LIBTORCH.format(
+            cell = rctx.attr.cell,
+            lock = rctx.attr.lock_source,
+            why = "its torch wheel has no torch/lib/libtorch_python.so",
+            relock = rctx.attr.relock,
+        ))),
+        python_libraries = repr([facts.python_library] if facts and facts.python_library else []),
         lock = repr(rctx.attr.lock_source),
         tree = repr("@@{}//:tree".format(rctx.attr.wheel.workspace_name)) if rctx.attr.wheel else "None",
     ))
