@@ -7,6 +7,10 @@ shows a traceback for these.
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Callable
+
 
 class LockError(Exception):
     """A problem the user can fix; ``str(error)`` is the whole message."""
@@ -41,3 +45,27 @@ class MissingCellError(LockError):
     def __init__(self, cell_key: str, message: str) -> None:
         super().__init__(f"{cell_key}: {message}")
         self.cell_key = cell_key
+
+
+def report(parser: argparse.ArgumentParser, body: Callable[[], int]) -> int:
+    """Runs a command's ``body`` and turns the errors a user can act on into a message and an
+    exit status, with no traceback: usage errors (2, with the usage line), ``LockError`` (its
+    status; the lock is never half-written), ``OSError`` from writing the output (1) and ^C (130).
+    """
+    try:
+        return body()
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except LockError as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("The lock was not changed.", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:
+        # Writing the output (disk full, permissions): no traceback, the message is enough.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the lock was not changed.", file=sys.stderr)
+        return 130

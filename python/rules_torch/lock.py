@@ -26,7 +26,7 @@ from rules_torch.cells import (
     parse_variants,
     parse_with,
 )
-from rules_torch.errors import LockError, MissingCellError, UsageError
+from rules_torch.errors import LockError, MissingCellError, UsageError, report
 from rules_torch.hashing import HashCache, default_cache_dir
 from rules_torch.index import Fetcher, to_url
 from rules_torch.lock_schema import validate
@@ -354,23 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log = _Log(args.quiet)
-    try:
-        return run(args, log)
-    except UsageError as error:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return error.exit_code
-    except LockError as error:
-        print(f"error: {error}", file=sys.stderr)
-        print("The lock was not changed.", file=sys.stderr)
-        return error.exit_code
-    except OSError as error:
-        # Writing the output (disk full, permissions): no traceback, the message is enough.
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; the lock was not changed.", file=sys.stderr)
-        return 130
+    return report(parser, lambda: run(args, log))
 
 
 if __name__ == "__main__":

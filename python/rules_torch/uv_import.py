@@ -32,7 +32,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import Version
 
 from rules_torch.cells import PLATFORMS, VARIANT_FORMS, VARIANT_RE, Cell, cp_tag, natural_key, python_tuple
-from rules_torch.errors import LockError, UsageError
+from rules_torch.errors import LockError, UsageError, report
 from rules_torch.hashing import HashCache, default_cache_dir
 from rules_torch.lock_schema import validate
 from rules_torch.lockfile import SCHEMA_VERSION, dumps, write_atomic
@@ -585,26 +585,18 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     base = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
     output = base / args.output
-    try:
+
+    def body() -> int:
         document = import_lock(args, base, argv)
         validate(document, str(output))
         write_atomic(output, dumps(document))
-    except UsageError as error:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return error.exit_code
-    except LockError as error:
-        print(f"error: {error}", file=sys.stderr)
-        print("The lock was not changed.", file=sys.stderr)
-        return error.exit_code
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        cells = document["cells"]
-        print(
-            f"imported {args.from_uv} into {output}: {len(cells)} cell{'s' * (len(cells) != 1)} "
-            f"({', '.join(sorted(cells))})",
-            file=sys.stderr,
-        )
-    return 0
+        if not args.quiet:
+            cells = document["cells"]
+            print(
+                f"imported {args.from_uv} into {output}: {len(cells)} cell{'s' * (len(cells) != 1)} "
+                f"({', '.join(sorted(cells))})",
+                file=sys.stderr,
+            )
+        return 0
+
+    return report(parser, body)
