@@ -54,15 +54,17 @@ run_pytest() { # run_pytest JUNIT_FILE PYTEST_ARGS...
   return "$rc"
 }
 
-# The examples' README commands (tests/integration/test_readme_commands.py) run beside the other
-# tests, in the background: they are their own Bazel workspaces, and mostly wait on downloads,
-# extraction and Bazel start-up, so on 2 cores the two halves take less together than in a row.
-EXAMPLES_TEST=tests/integration/test_readme_commands.py
+# Two test files run beside the others, in the background: the examples' README commands
+# (test_readme_commands.py, ~15 min) and remote execution against tools/rbe.sh's service
+# (test_remote.py, ~10 min). Each uses its own Bazel workspaces, and they mostly wait on downloads,
+# extraction, Bazel start-up and the service's workers, so on 2 cores the two halves take less
+# together than in a row (the whole run: ~50 min in a row, under 45 this way).
+BACKGROUND_TESTS=(tests/integration/test_readme_commands.py tests/integration/test_remote.py)
 start_examples() {
   EXAMPLES_LOG=$(mktemp /tmp/rules_torch-examples.XXXXXX.log)
-  echo "=== examples' README commands ($EXAMPLES_TEST): running in the background, log $EXAMPLES_LOG"
+  echo "=== ${BACKGROUND_TESTS[*]}: running in the background, log $EXAMPLES_LOG"
   EXAMPLES_START=$SECONDS
-  run_pytest "$JUNIT_EXAMPLES" "$EXAMPLES_TEST" >"$EXAMPLES_LOG" 2>&1 &
+  run_pytest "$JUNIT_EXAMPLES" "${BACKGROUND_TESTS[@]}" >"$EXAMPLES_LOG" 2>&1 &
   EXAMPLES_PID=$!
 }
 wait_examples() {
@@ -163,9 +165,9 @@ if [ "$(id -u)" = 0 ]; then
   step "remote execution service (tools/rbe.sh provision)" "$ROOT/tools/rbe.sh" provision
 fi
 start_examples
-step "pytest python/ tests/ (but the examples)" run_pytest "$JUNIT" --ignore "$EXAMPLES_TEST"
+step "pytest python/ tests/ (but ${BACKGROUND_TESTS[*]})" run_pytest "$JUNIT" "${BACKGROUND_TESTS[@]/#/--ignore=}"
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
-step "examples: every command of examples/*/README.md ($EXAMPLES_TEST)" wait_examples
+step "pytest ${BACKGROUND_TESTS[*]} (examples' README commands, remote execution; in the background)" wait_examples
 compat_report
 
 if [ -z "$quick" ] && [ "$(id -u)" = 0 ]; then

@@ -110,7 +110,10 @@ def test_example_readme_commands(example: Path):
 
 
 def test_main_readme_command():
-    result = run(MAIN_RUN[0], REPO)
+    try:
+        result = run(MAIN_RUN[0], REPO)
+    finally:
+        subprocess.run([str(BAZEL), "shutdown"], cwd=REPO / "examples" / "basic", capture_output=True, timeout=300, check=False)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     assert "fitted y = " in out, out[-3000:]
