@@ -9,7 +9,7 @@ lock tool from the configured indexes, see tests/integration/test_cuda_runtime.p
 (a) `import torch` through a torch_py_binary run directly (bazel-bin/<target>), median of N,
     against the same wheels installed in a plain venv (`pip install --no-deps`): goal <= 1.05x;
 (b) the same inside `bazel test` (sandboxed; the test prints its own timing) against the
-    venv: goal <= 1.1x;
+    venv: goal <= 1.05x (issue 12);
 (c) runfiles entries of a torch test (lines of its runfiles_manifest) and a no-op
     `bazel test` (results cached): goal <= 1 s;
 (d) a cold fetch + install of the CUDA cell (`bazel build` of the spoke's cell tree in a fresh
@@ -18,8 +18,10 @@ lock tool from the configured indexes, see tests/integration/test_cuda_runtime.p
     `uv pip install --no-deps` (with and without --compile-bytecode; fresh cache) of the same
     files into a fresh venv and against `unzip -q -o` of all of them into one directory (the
     floor); a warm one (fresh output base, repository cache filled), also with
-    --experimental_repository_cache_hardlinks; and one in a fresh output base whose
-    --disk_cache holds the tree (a CI runner, a worktree): no install action runs.
+    --experimental_repository_cache_hardlinks (also cold); and one in a fresh output base whose
+    --disk_cache holds the tree (a CI runner, a worktree; also with
+    --noremote_verify_downloads): no install action runs. Goals (issue 12): cold <= 1.0x uv
+    --compile-bytecode; from the disk cache <= 0.5x of it.
 
 Not a test: run it by hand on an otherwise idle machine. (d) needs ~25 GB of free disk for a
 while (each install is 5.3 GB; each is removed once timed unless --keep). uv comes from PATH,
@@ -183,12 +185,23 @@ class Bench:
         self.row("warm fetch + install (fresh output base, repository cache filled)", f"{warm:.1f} s")
         hardlinks = ("--experimental_repository_cache_hardlinks",)
         warm_links = self.spoke_fetch("ob_warm_links", repository_cache, None, hardlinks)
+        cold_links = self.spoke_fetch("ob_cold_links", self.scratch / "repository_cache_links", self.files, hardlinks)
+        remove(self.scratch / "repository_cache_links")
         disk_cache = self.scratch / "disk_cache"
         self.spoke_fetch("ob_fill_disk_cache", repository_cache, None, (f"--disk_cache={disk_cache}",))
         from_disk_cache = self.spoke_fetch(
             "ob_disk_cache", repository_cache, None, (f"--disk_cache={disk_cache}", *hardlinks)
         )
         from_disk_cache_hit = self.cache_hit
+        # The disk cache is this machine's own: not verifying what it hands back saves a digest
+        # of the 5.3 GB tree (Bazel digests it again once it is in place).
+        from_disk_cache_nv = self.spoke_fetch(
+            "ob_disk_cache_nv",
+            repository_cache,
+            None,
+            (f"--disk_cache={disk_cache}", *hardlinks, "--noremote_verify_downloads"),
+        )
+        from_disk_cache_hit = from_disk_cache_hit and self.cache_hit
         remove(disk_cache)
         remove(repository_cache)
 
@@ -268,11 +281,19 @@ class Bench:
             f"{self.size / 1e9:.2f} GB of wheels",
         )
         self.row("  the same with --experimental_repository_cache_hardlinks", f"{warm_links:.1f} s")
+        uv_cold = results["uv pip install --compile-bytecode"]
         self.row(
-            "fresh output base, repository cache + --disk_cache filled (+ hardlinks)",
-            f"{from_disk_cache:.1f} s",
-            "tree from the disk cache" if from_disk_cache_hit else "NO disk cache hit: the install action ran",
+            "cold fetch + install with --experimental_repository_cache_hardlinks",
+            f"{cold_links:.1f} s",
+            "",
+            f"cold/uv --compile-bytecode {cold_links / uv_cold:.2f}x",
         )
+        hit = "tree from the disk cache" if from_disk_cache_hit else "NO disk cache hit: the install action ran"
+        for label, seconds in (
+            ("fresh output base, repository cache + --disk_cache filled (+ hardlinks)", from_disk_cache),
+            ("  the same + --noremote_verify_downloads", from_disk_cache_nv),
+        ):
+            self.row(label, f"{seconds:.1f} s", hit, f"vs uv --compile-bytecode cold {seconds / uv_cold:.2f}x (goal <= 0.5x)")
         self.row("  the spoke's extractor alone, no Bazel (parallel inflate)", f"{extract:.1f} s")
         self.row("  the same + .pyc compile (as the install action does; test suites not compiled)", f"{extract_compile:.1f} s")
         self.row("pip install --no-deps (fresh venv, compiles .pyc)", f"{pip:.1f} s", "", f"cold/pip {cold / pip:.2f}x")
@@ -405,7 +426,7 @@ class Bench:
             "import torch inside bazel test (in-process)",
             f"{t['import']:.3f} s",
             f"venv {v['import']:.3f} s",
-            f"{t['import'] / v['import']:.2f}x (goal <= 1.1x)",
+            f"{t['import'] / v['import']:.2f}x (goal <= 1.05x)",
         )
         self.row(
             "bazel test: process start to import done",

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 from harness import REPO, Wheel
@@ -97,6 +98,48 @@ def test_corrupt_wheel(tmp_path):
     _, result = _extract(tmp_path, path)
     assert result.returncode == 1
     assert "pkg-1.0-py3-none-any.whl is not a valid wheel" in result.stderr, result.stderr
+
+
+def _zip(path, compression, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), content, compress_type=compression)
+    return path
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
+def test_members_stored_deflated_or_other(tmp_path, compression):
+    blob = os.urandom(300_000) + b"\0" * 3_000_000  # several 64 KiB pieces, and a highly compressible run
+    wheel = _zip(tmp_path / "pkg-1.0-py3-none-any.whl", compression, [("pkg/__init__.py", MODULE), ("pkg/blob.bin", blob)])
+    dest, result = _extract(tmp_path, wheel)
+    assert result.returncode == 0, result.stderr
+    assert (dest / "pkg" / "blob.bin").read_bytes() == blob
+    assert (dest / "pkg" / "__init__.py").read_bytes() == MODULE
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_member_with_a_bad_crc(tmp_path, compression):
+    wheel = _zip(tmp_path / "pkg-1.0-py3-none-any.whl", compression, [("pkg/data.bin", b"rules_torch " * 10_000)])
+    data = bytearray(wheel.read_bytes())
+    central = data.index(b"PK\x01\x02")  # the member's central directory entry: its CRC-32 at +16
+    data[central + 16] ^= 0xFF
+    wheel.write_bytes(bytes(data))
+    _, result = _extract(tmp_path, wheel)
+    assert result.returncode == 1
+    assert "pkg-1.0-py3-none-any.whl: cannot extract 'pkg/data.bin': bad CRC-32 or size" in result.stderr, result.stderr
+
+
+def test_member_cut_short(tmp_path):
+    wheel = _zip(tmp_path / "pkg-1.0-py3-none-any.whl", zipfile.ZIP_DEFLATED, [("pkg/data.bin", os.urandom(200_000))])
+    data = bytearray(wheel.read_bytes())
+    local = data.index(b"PK\x03\x04")
+    data[local + 18 : local + 22] = (1000).to_bytes(4, "little")  # compressed size, local header and
+    central = data.index(b"PK\x01\x02")  # central directory: the stream stops before its end
+    data[central + 20 : central + 24] = (1000).to_bytes(4, "little")
+    wheel.write_bytes(bytes(data))
+    _, result = _extract(tmp_path, wheel)
+    assert result.returncode == 1
+    assert "cannot extract 'pkg/data.bin': the compressed data ends early" in result.stderr, result.stderr
 
 
 def _alive(pid):

@@ -14,6 +14,15 @@ class ImportTorchTest(unittest.TestCase):
         self.assertIn(os.sep + "site-packages" + os.sep + "torch", torch.__file__)
         self.assertIn("torch_cpu__cpu_linux_x86_64_cp311", torch.__file__)
 
+    def test_tree_read_where_it_lies(self):
+        # The launcher puts the cell's tree itself on sys.path, not the sandbox's copy of it
+        # (one symlink per file, which every import would resolve): torch's files are no links.
+        import torch
+
+        self.assertEqual(os.path.realpath(torch.__file__), torch.__file__)
+        sandboxed = [p for p in os.environ.get("RULES_TORCH_LIB_DIRS", "").split(os.pathsep) if p and os.path.realpath(p) != p]
+        self.assertEqual(sandboxed, [])
+
     def test_tensor_op(self):
         import torch
 

@@ -19,13 +19,15 @@ import importlib.util
 import marshal
 import os
 import posixpath
-import shutil
 import signal
 import stat
+import struct
 import sys
 import zipfile
+import zlib
 
 _BUFFER = 1 << 20
+_LOCAL_HEADER_SIZE = 30  # a zip local file header's fixed part
 # Compiling a byte of Python source costs about as much as inflating this many bytes.
 _COMPILE_WEIGHT = 8
 
@@ -116,24 +118,75 @@ def _compile_source(source, path, made_dirs, name):
         marshal.dump(code, out)
 
 
+def _member_chunks(raw, info):
+    """Yields the bytes of a stored or deflated member of the zip file open as `raw`.
+
+    Inflates with zlib directly: zipfile's reader caps each call's output and copies the
+    unconsumed input again every time, a third more CPU on CUDA wheels. Compressed input goes in
+    64 KiB pieces, so one piece inflates to at most ~66 MB (deflate's ratio is at most 1032:1).
+    The size and CRC-32 are checked at the end, as zipfile does.
+    """
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER_SIZE)
+    if len(header) != _LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local file header")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    raw.seek(info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length)
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    left = info.compress_size
+    crc = size = 0
+    while left:
+        chunk = raw.read(min(left, 1 << 16))
+        if not chunk:
+            raise EOFError("the archive ends inside the member")
+        left -= len(chunk)
+        if inflate:
+            chunk = inflate.decompress(chunk)
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        yield chunk
+    if inflate:
+        chunk = inflate.flush()
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        yield chunk
+        if not inflate.eof:
+            raise zipfile.BadZipFile("the compressed data ends early")
+    if size != info.file_size or crc != info.CRC:
+        raise zipfile.BadZipFile("bad CRC-32 or size")
+
+
+def _zipfile_chunks(archive, info):
+    """Yields a member's bytes through zipfile's reader (bzip2, lzma, encrypted members)."""
+    with archive.open(info) as src:
+        while chunk := src.read(_BUFFER):
+            yield chunk
+
+
 def _extract(wheels, dest, items, compile_py):
     """Writes the given files, byte-compiling sources when asked; runs in a worker process."""
     archives = {}
     made_dirs = set()
     try:
         for index, member, target, _, mode in items:
-            archive = archives.get(index)
-            if archive is None:
-                archive = archives[index] = zipfile.ZipFile(wheels[index])
+            if index not in archives:
+                archives[index] = (zipfile.ZipFile(wheels[index]), open(wheels[index], "rb"))  # noqa: SIM115 - closed below
+            archive, raw = archives[index]
             path = os.path.join(dest, target)
             source = None
             try:
-                with archive.open(member) as src, open(path, "wb") as out:
+                info = archive.getinfo(member)
+                with open(path, "wb") as out:
+                    if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and not info.flag_bits & 0x1:
+                        chunks = _member_chunks(raw, info)
+                    else:  # bzip2, lzma, encrypted: zipfile's reader (or its error)
+                        chunks = _zipfile_chunks(archive, info)
                     if compile_py and _compiled(target):
-                        source = src.read()
+                        source = b"".join(chunks)
                         out.write(source)
                     else:
-                        shutil.copyfileobj(src, out, _BUFFER)
+                        for chunk in chunks:
+                            out.write(chunk)
             except Exception as e:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError, OSError: all mean a corrupt wheel
                 raise ExtractError(f"{os.path.basename(wheels[index])}: cannot extract '{member}': {e}") from e
             if mode & 0o111:
@@ -141,8 +194,9 @@ def _extract(wheels, dest, items, compile_py):
             if source is not None:
                 _compile_source(source, path, made_dirs, target)
     finally:
-        for archive in archives.values():
+        for archive, raw in archives.values():
             archive.close()
+            raw.close()
 
 
 def _split(items, jobs):

@@ -67,6 +67,18 @@ rloc() {
   echo "$p"
 }
 
+# rtree TREE SIBLING: the path of a cell's installed tree (a directory artifact) where it lies.
+# A sandbox stages a tree as one symlink per file (20,000 for CUDA torch), which every import and
+# the loader would then walk; SIBLING, a file the same action wrote beside the tree, leads to the
+# real directory. Where it leads nowhere (remote execution stages real files), the staged tree.
+rtree() {
+  t=$(rloc "$1" "$1" 0)
+  if s=$(rloc "$2" "$2" 0) && r=$(readlink -f "$s") && [ -d "${r%/*}/${1##*/}" ]; then
+    t=${r%/*}/${1##*/}
+  fi
+  echo "$t"
+}
+
 join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
   eval "_v=\${$1:-}"
   if [ -z "$_v" ]; then eval "$1=\$2"; else eval "$1=\"\$_v:\$2\""; fi

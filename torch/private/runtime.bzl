@@ -141,7 +141,10 @@ def _locate(ctx, directory, probe, depth, generated, roots, lines):
 
     Another repository's directory of source files is used where it lies (see rloc in the
     launcher); its repository's real root is found once, with one probe, for all its dirs.
+    A cell's tree is found once, where it lies (see rtree in the launcher).
     """
+    if directory in roots:
+        return '"${}"'.format(roots[directory])
     repo = directory.partition("/")[0]
     if repo == ctx.workspace_name or repo in generated:
         lines.append("d=$(rloc {} {} {})".format(_shell_quote(directory), _shell_quote(probe), depth))
@@ -169,11 +172,12 @@ def _executable_impl(ctx):
     for entry in sorted(runtime_info.lib_dirs.to_list(), key = lambda e: e.dir):
         path = _locate(ctx, entry.dir, entry.probe, 1, generated, roots, lib_lines)
         lib_lines.append("join libs " + path)
-    for tree in runtime_info.trees.to_list():
-        site_packages = _shell_quote(_runfiles_path(ctx, tree.site_packages))
+    for index, tree in enumerate(runtime_info.trees.to_list()):
+        site_packages = _runfiles_path(ctx, tree.site_packages)
         lib_dirs = _shell_quote(_runfiles_path(ctx, tree.lib_dirs))
-        lib_lines.append("t=$(rloc {0} {0} 0)".format(site_packages))
-        lib_lines.append("while IFS= read -r d; do join libs \"$t/$d\"; done <\"$(rloc {0} {0} 0)\"".format(lib_dirs))
+        roots[site_packages] = "tree{}".format(index)
+        lib_lines.append("tree{}=$(rtree {} {})".format(index, _shell_quote(site_packages), lib_dirs))
+        lib_lines.append("while IFS= read -r d; do join libs \"$tree{0}/$d\"; done <\"$(rloc {1} {1} 0)\"".format(index, lib_dirs))
     import_lines = []
     for directory, probe, depth in imports:
         path = _locate(ctx, directory, probe, depth, generated, roots, import_lines)
