@@ -22,8 +22,8 @@ quick=
 pytest_args=()
 [ "${1:-}" = --quick ] && { quick=1; pytest_args+=(-m "not slow"); }
 JUNIT=$(mktemp /tmp/rules_torch-junit.XXXXXX.xml)
-JUNIT_EXAMPLES=$(mktemp /tmp/rules_torch-junit-examples.XXXXXX.xml)
-trap 'rm -f "$JUNIT" "$JUNIT_EXAMPLES"' EXIT
+JUNIT_BACKGROUND=$(mktemp /tmp/rules_torch-junit-background.XXXXXX.xml)
+trap 'rm -f "$JUNIT" "$JUNIT_BACKGROUND"' EXIT
 
 passed=0 failed=0
 step() { # step NAME COMMAND...: run one step, record its result
@@ -60,19 +60,19 @@ run_pytest() { # run_pytest JUNIT_FILE PYTEST_ARGS...
 # extraction, Bazel start-up and the service's workers, so on 2 cores the two halves take less
 # together than in a row (the whole run: ~50 min in a row, under 45 this way).
 BACKGROUND_TESTS=(tests/integration/test_readme_commands.py tests/integration/test_remote.py)
-start_examples() {
-  EXAMPLES_LOG=$(mktemp /tmp/rules_torch-examples.XXXXXX.log)
-  echo "=== ${BACKGROUND_TESTS[*]}: running in the background, log $EXAMPLES_LOG"
-  EXAMPLES_START=$SECONDS
-  run_pytest "$JUNIT_EXAMPLES" "${BACKGROUND_TESTS[@]}" >"$EXAMPLES_LOG" 2>&1 &
-  EXAMPLES_PID=$!
+start_background_tests() {
+  BACKGROUND_LOG=$(mktemp /tmp/rules_torch-background.XXXXXX.log)
+  echo "=== ${BACKGROUND_TESTS[*]}: running in the background, log $BACKGROUND_LOG"
+  BACKGROUND_START=$SECONDS
+  run_pytest "$JUNIT_BACKGROUND" "${BACKGROUND_TESTS[@]}" >"$BACKGROUND_LOG" 2>&1 &
+  BACKGROUND_PID=$!
 }
-wait_examples() {
+wait_background_tests() {
   local rc=0
-  wait "$EXAMPLES_PID" || rc=$?
-  cat "$EXAMPLES_LOG"
-  rm -f "$EXAMPLES_LOG"
-  echo "(background since $((SECONDS - EXAMPLES_START)) s)"
+  wait "$BACKGROUND_PID" || rc=$?
+  cat "$BACKGROUND_LOG"
+  rm -f "$BACKGROUND_LOG"
+  echo "(background since $((SECONDS - BACKGROUND_START)) s)"
   return "$rc"
 }
 
@@ -110,7 +110,7 @@ rp_registry() { # sets RULES_TORCH_RP_REGISTRY for the compatibility tests when 
 }
 
 compat_report() { # one line per rules_python version from pytest's JUnit reports
-  "$VENV/bin/python" - "$JUNIT" "$JUNIT_EXAMPLES" <<'PY'
+  "$VENV/bin/python" - "$JUNIT" "$JUNIT_BACKGROUND" <<'PY'
 import re, sys, xml.etree.ElementTree as ET
 cases = []
 for path in sys.argv[1:]:
@@ -164,10 +164,10 @@ if [ "$(id -u)" = 0 ]; then
   # The loopback REAPI service of tests/integration/test_remote.py (once per machine, ~90 s).
   step "remote execution service (tools/rbe.sh provision)" "$ROOT/tools/rbe.sh" provision
 fi
-start_examples
+start_background_tests
 step "pytest python/ tests/ (but ${BACKGROUND_TESTS[*]})" run_pytest "$JUNIT" "${BACKGROUND_TESTS[@]/#/--ignore=}"
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
-step "pytest ${BACKGROUND_TESTS[*]} (examples' README commands, remote execution; in the background)" wait_examples
+step "pytest ${BACKGROUND_TESTS[*]} (examples' README commands, remote execution; in the background)" wait_background_tests
 compat_report
 
 if [ -z "$quick" ] && [ "$(id -u)" = 0 ]; then
