@@ -69,11 +69,12 @@ rloc() {
 
 # rtree TREE SIBLING: the path of a cell's installed tree (a directory artifact) where it lies.
 # A sandbox stages a tree as one symlink per file (20,000 for CUDA torch), which every import and
-# the loader would then walk; SIBLING, a file the same action wrote beside the tree, leads to the
-# real directory. Where it leads nowhere (remote execution stages real files), the staged tree.
+# the loader would then walk; SIBLING, the located path of a file the same action wrote beside
+# the tree, leads to the real directory. Where it leads nowhere (remote execution stages real
+# files), the staged tree.
 rtree() {
   t=$(rloc "$1" "$1" 0)
-  if s=$(rloc "$2" "$2" 0) && r=$(readlink -f "$s") && [ -d "${r%/*}/${1##*/}" ]; then
+  if r=$(readlink -f "$2") && [ -d "${r%/*}/${1##*/}" ]; then
     t=${r%/*}/${1##*/}
   fi
   echo "$t"

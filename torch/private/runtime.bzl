@@ -176,8 +176,9 @@ def _executable_impl(ctx):
         site_packages = _runfiles_path(ctx, tree.site_packages)
         lib_dirs = _shell_quote(_runfiles_path(ctx, tree.lib_dirs))
         roots[site_packages] = "tree{}".format(index)
-        lib_lines.append("tree{}=$(rtree {} {})".format(index, _shell_quote(site_packages), lib_dirs))
-        lib_lines.append("while IFS= read -r d; do join libs \"$tree{0}/$d\"; done <\"$(rloc {1} {1} 0)\"".format(index, lib_dirs))
+        lib_lines.append("l=$(rloc {0} {0} 0)".format(lib_dirs))
+        lib_lines.append("tree{}=$(rtree {} \"$l\")".format(index, _shell_quote(site_packages)))
+        lib_lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
     import_lines = []
     for directory, probe, depth in imports:
         path = _locate(ctx, directory, probe, depth, generated, roots, import_lines)
