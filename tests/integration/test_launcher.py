@@ -1,6 +1,7 @@
 """The launcher finds the program's own runfiles: through a symlink to the program, never from a
 RUNFILES_DIR / RUNFILES_MANIFEST_FILE in the environment that belongs to another program, and
-with a message that says what to do when there are none.
+with a message that says what to do when there are none. Where the cell's tree is not on the
+disk (remote execution, --remote_download_minimal), it installs the tree from the wheels once.
 
 Runs the root module's //tests/torch_cpu:import_torch_test (real torch 2.13.0+cpu) directly.
 """
@@ -77,3 +78,28 @@ def test_no_runfiles_is_a_clear_error(program, tmp_path):
     assert result.returncode == 127, result.stderr[-2000:]
     assert f"cannot find the runfiles of {copy}" in result.stderr, result.stderr[-2000:]
     assert "run it with bazel run" in result.stderr, result.stderr[-2000:]
+
+
+def test_a_tree_not_on_this_disk_is_installed_from_the_wheels_once(program, tmp_path):
+    # As on a remote worker: the test's stamp is a plain file with no tree beside it.
+    manifest = Path(str(program) + ".runfiles_manifest")
+    lines = []
+    for line in manifest.read_text().splitlines():
+        key, _, target = line.partition(" ")
+        if key.endswith("/site-packages.stamp"):
+            shutil.copy(target, tmp_path / "site-packages.stamp")
+            target = str(tmp_path / "site-packages.stamp")
+        lines.append(f"{key} {target}")
+    (tmp_path / "copy.runfiles_manifest").write_text("\n".join(lines) + "\n")
+    copy = tmp_path / "copy"
+    shutil.copy(program, copy)
+    cache = tmp_path / "cache"
+    first = _run(copy, tmp_path, RULES_TORCH_TREE_CACHE=str(cache))
+    _passes(first)
+    assert "is not on this disk; installing its wheels into" in first.stderr, first.stderr[-2000:]
+    stamp = (tmp_path / "site-packages.stamp").read_text()
+    assert (cache / stamp.strip() / "site-packages" / ".rules_torch_stamp").read_text() == stamp
+    second = _run(copy, tmp_path, RULES_TORCH_TREE_CACHE=str(cache))
+    _passes(second)
+    assert "installing" not in second.stderr, second.stderr[-2000:]
+    assert [p.name for p in cache.iterdir()] == [stamp.strip()], "no half-installed tree left behind"

@@ -11,8 +11,10 @@ class ImportTorchTest(unittest.TestCase):
 
         self.assertEqual(torch.__version__, "2.13.0+cpu")
         # From the spoke's single site-packages tree, not from the interpreter's own.
+        # (where the install action left it, or installed from the wheels where it is not on the
+        # disk: either way it holds the cell's stamp).
         self.assertIn(os.sep + "site-packages" + os.sep + "torch", torch.__file__)
-        self.assertIn("torch_cpu__cpu_linux_x86_64_cp311", torch.__file__)
+        self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(os.path.dirname(torch.__file__)), ".rules_torch_stamp")))
 
     def test_tree_read_where_it_lies(self):
         # The launcher puts the cell's tree itself on sys.path, not the sandbox's copy of it
@@ -56,9 +58,31 @@ class ImportTorchTest(unittest.TestCase):
                     not_ours.append(m.__name__)
         self.assertEqual(not_ours, [])
 
+    def test_tree_not_staged_and_not_written(self):
+        # A test's runfiles hold the tree's stamp, not the tree (which a sandbox would stage one
+        # symlink per file), and nothing the test imports writes a pyc into the shared tree.
+        import torch
+
+        if os.environ.get("RUNFILES_DIR"):
+            staged = [d for d, _, _ in os.walk(os.environ["RUNFILES_DIR"]) if os.path.basename(d) == "site-packages"]
+        else:
+            with open(os.environ["RUNFILES_MANIFEST_FILE"]) as f:
+                staged = [line for line in f if line.split(" ")[0].endswith("/site-packages")]
+        self.assertEqual(staged, [])
+        self.assertTrue(sys.dont_write_bytecode)
+        tree = os.path.dirname(os.path.dirname(torch.__file__))
+        with open(os.path.join(tree, ".rules_torch_stamp")) as f:
+            self.assertRegex(f.read(), r"^[0-9a-f]{64}\n$")
+        # A test suite in the tree has no pyc of the install's: importing it writes none.
+        import sympy.core.tests  # noqa: F401 - imported for the side effect it must not have
+
+        self.assertFalse(os.path.exists(os.path.join(tree, "sympy", "core", "tests", "__pycache__")))
+
     def test_hermetic_sys_path(self):
         # -S -s: the interpreter's own site-packages is not importable, as in a venv.
-        self.assertFalse(any(p.endswith("site-packages") and "runfiles" not in p and "external" not in p for p in sys.path), sys.path)
+        import sysconfig
+
+        self.assertNotIn(sysconfig.get_paths()["purelib"], sys.path)
 
 
 if __name__ == "__main__":

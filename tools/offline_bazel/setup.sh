@@ -128,7 +128,25 @@ fingerprint() {
   } | sha256sum | cut -c1-64
 }
 
+# gcc and g++ by name, not as bazel-bootstrap's dependencies: Bazel's autodetected C++ toolchain
+# compiles libtorch programs and torch C++ extensions (torch_cc_extension) with them, and torch's
+# own run-time compilation inside a test (inductor's CPU backend, cpp_extension.load_inline, which
+# also needs ninja) finds them on PATH, as it would on a developer's machine.
+PACKAGES=(bazel-bootstrap gcc g++ ninja-build)
+install_packages() {
+  local status
+  status=$(in_chroot dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -c '^install ok installed$' || true)
+  if [ "$status" != "${#PACKAGES[@]}" ]; then
+    log "apt-get install ${PACKAGES[*]} (Bazel 7 + OpenJDK + the C++ toolchain, ~40 s)"
+    in_chroot apt-get update -qq >>"$LOG" 2>&1
+    in_chroot apt-get install -y -qq ca-certificates "${PACKAGES[@]}" >>"$LOG" 2>&1
+    in_chroot apt-get clean >>"$LOG" 2>&1
+  fi
+}
+
 if [ -e "$STAMP" ] && [ -x "$ROOT/usr/bin/bazel" ]; then
+  # A chroot provisioned before a package joined the list gets it now.
+  [ -x "$ROOT/usr/bin/ninja" ] || install_packages || die "apt-get install ${PACKAGES[*]} failed"
   print=$(fingerprint)
   if [ "$(cat "$ROOT/etc/rules_torch/fingerprint" 2>/dev/null)" != "$print" ]; then
     configure
@@ -168,15 +186,7 @@ if [ -d /usr/local/share/ca-certificates ]; then
   mkdir -p "$ROOT/usr/local/share/ca-certificates"
   cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
 fi
-# gcc and g++ by name, not as bazel-bootstrap's dependencies: Bazel's autodetected C++ toolchain
-# compiles libtorch programs and torch C++ extensions (torch_cc_extension) with them.
-status=$(in_chroot dpkg-query -W -f='${Status} ' bazel-bootstrap gcc g++ 2>/dev/null || true)
-if [ "$status" != "install ok installed install ok installed install ok installed " ]; then
-  log "apt-get install bazel-bootstrap gcc g++ (Bazel 7 + OpenJDK + the C++ toolchain, ~40 s)"
-  in_chroot apt-get update -qq >>"$LOG" 2>&1
-  in_chroot apt-get install -y -qq ca-certificates bazel-bootstrap gcc g++ >>"$LOG" 2>&1
-  in_chroot apt-get clean >>"$LOG" 2>&1
-fi
+install_packages
 in_chroot update-ca-certificates >>"$LOG" 2>&1
 
 # 4. System bazelrc, pip.conf and stub modules, then a smoke test: Bazel starts, resolves a

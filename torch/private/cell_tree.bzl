@@ -13,11 +13,20 @@ that:
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
 TorchCellInfo = provider(
-    doc = "The installed tree of one lock cell.",
+    doc = """The installed tree of one lock cell.
+
+A torch_py_test does not stage `site_packages` (a sandbox or a remote worker would stage it file
+by file): it stages `stamp`, `lib_dirs` and the installer (`wheels`, `extractor`), reads the tree
+where the install action left it, and installs the wheels itself where that tree is not on the
+disk (remote execution, `--remote_download_minimal`).""",
     fields = {
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
+        "compile": "string: the Python (major.minor) the tree's pycs are for; \"\": no pycs",
+        "extractor": "File: the program that installs `wheels` into a tree (extract_wheels.py)",
         "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
         "site_packages": "File: the site-packages directory (a tree artifact)",
+        "stamp": "File: the tree's identity (one line), written beside it and inside it by the same action",
+        "wheels": "depset of File: the cell's wheels, in install order",
     },
 )
 
@@ -34,6 +43,7 @@ def _cell_tree_impl(ctx):
     site_packages = ctx.actions.declare_directory("site-packages")
     data = ctx.actions.declare_directory("data")
     lib_dirs = ctx.actions.declare_file("lib_dirs.txt")
+    stamp = ctx.actions.declare_file("site-packages.stamp")
     interpreter, tools = _interpreter(ctx)
     what = "the wheels of cell {} (lock {})".format(ctx.attr.cell, ctx.attr.lock)
     args = ctx.actions.args()
@@ -41,22 +51,32 @@ def _cell_tree_impl(ctx):
     args.add("--dest", site_packages.path)
     args.add("--data-dir", data.path)
     args.add("--lib-dirs", lib_dirs)
+    args.add("--stamp", stamp)
     args.add("--what", what)
-    if ctx.attr.compile_pyc:
-        args.add("--compile", ctx.attr.python)
+    compile = ctx.attr.python if ctx.attr.compile_pyc else ""
+    if compile:
+        args.add("--compile", compile)
     args.add_all(ctx.files.wheels)
     ctx.actions.run(
         executable = interpreter,
         arguments = [args],
         inputs = depset([ctx.file._extractor] + ctx.files.wheels),
         tools = tools,
-        outputs = [site_packages, data, lib_dirs],
+        outputs = [site_packages, data, lib_dirs, stamp],
         mnemonic = "TorchInstallCell",
         progress_message = "Installing {} wheels of cell {}".format(len(ctx.files.wheels), ctx.attr.cell),
     )
     return [
-        DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs])),
-        TorchCellInfo(cell = ctx.attr.cell, lib_dirs = lib_dirs, site_packages = site_packages),
+        DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs, stamp])),
+        TorchCellInfo(
+            cell = ctx.attr.cell,
+            compile = compile,
+            extractor = ctx.file._extractor,
+            lib_dirs = lib_dirs,
+            site_packages = site_packages,
+            stamp = stamp,
+            wheels = depset(ctx.files.wheels, order = "preorder"),
+        ),
     ]
 
 def _tree_transition_impl(_settings, _attr):

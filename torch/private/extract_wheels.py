@@ -9,12 +9,18 @@ because Bazel's own zip extraction is single-threaded and dominates a cold CUDA 
 Exit status 0 on success. On a user-facing error (corrupt wheel, a path escaping the tree)
 prints one line starting with "error:" and exits 1; Bazel discards a failed action's outputs.
 
+The stamp (--stamp) names the tree by what determines its bytes: every wheel's members (names,
+sizes, CRC-32s, read from the zip directories, not the data), this program and the Python the
+pycs are for. It is written to FILE and, as STAMP_NAME, inside the tree, so that a launcher that
+reads a tree where it lies can tell it is the tree it was built with.
+
 Usage:
-  extract_wheels.py --dest DIR [--data-dir DIR] [--lib-dirs FILE] [--jobs N]
+  extract_wheels.py --dest DIR [--data-dir DIR] [--lib-dirs FILE] [--stamp FILE] [--jobs N]
                     [--compile PY_MAJOR_MINOR] [--what TEXT] WHEEL...
 """
 
 import argparse
+import hashlib
 import importlib.util
 import marshal
 import os
@@ -30,6 +36,8 @@ _BUFFER = 1 << 20
 _LOCAL_HEADER_SIZE = 30  # a zip local file header's fixed part
 # Compiling a byte of Python source costs about as much as inflating this many bytes.
 _COMPILE_WEIGHT = 8
+# The stamp's name inside the tree (the launcher compares it with the stamp file it was given).
+STAMP_NAME = ".rules_torch_stamp"
 
 
 class ExtractError(Exception):
@@ -55,8 +63,11 @@ def _target_path(wheel_name, member, dist_data_dir):
     return path
 
 
-def _plan(wheels):
-    """Lists (wheel index, member name, target path, size, mode) for every file to write."""
+def _plan(wheels, stamp):
+    """Lists (wheel index, member name, target path, size, mode) for every file to write.
+
+    Feeds every wheel's name and members (name, size, CRC-32) to `stamp`, a hashlib object.
+    """
     files = {}
     dirs = set()
     for index, wheel in enumerate(wheels):
@@ -68,7 +79,9 @@ def _plan(wheels):
         with archive:
             dist = wheel_name.split("-")
             dist_data_dir = f"{dist[0]}-{dist[1]}.data" if len(dist) > 1 else ""
+            stamp.update(f"wheel {wheel_name}\n".encode())
             for member in archive.infolist():
+                stamp.update(f"{member.filename}\0{member.file_size}\0{member.CRC}\n".encode())
                 target = _target_path(wheel_name, member, dist_data_dir)
                 if member.is_dir():
                     dirs.add(target)
@@ -284,13 +297,17 @@ def main(argv):
     parser.add_argument("--dest", required=True, help="the site-packages directory to write (created if missing)")
     parser.add_argument("--data-dir", help="where wheels' .data/{scripts,headers,data} go (default: DEST/../data)")
     parser.add_argument("--lib-dirs", help="write the directories (relative to DEST) that hold shared libraries here")
+    parser.add_argument("--stamp", help=f"write the tree's identity here and as DEST/{STAMP_NAME}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--compile", default="", help="byte-compile when this Python (3.11) runs the extractor")
     parser.add_argument("--what", default="the wheels", help="what is installed, for the error message")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args(argv)
+    stamp = hashlib.sha256()
+    with open(__file__, "rb") as f:
+        stamp.update(f.read())
     try:
-        items, dirs = _plan(args.wheels)
+        items, dirs = _plan(args.wheels, stamp)
         if args.data_dir:
             data = os.path.relpath(args.data_dir, args.dest)
             items = [(i, m, _rebase(t, data), w, mode) for i, m, t, w, mode in items]
@@ -301,6 +318,7 @@ def main(argv):
             os.makedirs(os.path.join(args.dest, d), exist_ok=True)
         # A pyc is only valid for the Python that made it: compile when that is the cell's.
         compile_py = bool(args.compile) and args.compile == "{}.{}".format(*sys.version_info[:2])
+        stamp.update(f"pyc {sys.implementation.cache_tag if compile_py else ''}\n".encode())
         if args.compile and not compile_py:
             print(
                 f"rules_torch: {args.what} is for Python {args.compile} and this interpreter "
@@ -319,6 +337,10 @@ def main(argv):
         if args.lib_dirs:
             with open(args.lib_dirs, "w") as f:
                 f.writelines(d + "\n" for d in _lib_dirs(items))
+        if args.stamp:
+            for path in (args.stamp, os.path.join(args.dest, STAMP_NAME)):
+                with open(path, "w") as f:
+                    f.write(stamp.hexdigest() + "\n")
     except ExtractError as e:
         print(
             f"error: rules_torch: cannot install {args.what}: {e}. The downloaded file is corrupt or unsafe; "

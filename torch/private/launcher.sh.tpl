@@ -67,17 +67,57 @@ rloc() {
   echo "$p"
 }
 
-# rtree TREE SIBLING: the path of a cell's installed tree (a directory artifact) where it lies.
-# A sandbox stages a tree as one symlink per file (20,000 for CUDA torch), which every import and
-# the loader would then walk; SIBLING, the located path of a file the same action wrote beside
-# the tree, leads to the real directory. Where it leads nowhere (remote execution stages real
-# files), the staged tree.
+# rtree STAMP TREE CELL COMPILE EXTRACTOR WHEEL...: the path of a cell's installed tree (TREE,
+# a directory artifact, or "" where the runfiles do not hold it: a test's), found in this order:
+# 1. Where the install action left it: beside STAMP's target, holding the same stamp. A sandbox
+#    or a remote worker would stage the tree one file at a time (20,000 for CUDA torch); a test
+#    stages only STAMP and reads the tree in place, as `bazel run` and direct execution do.
+# 2. TREE in the runfiles (a binary's, run where its stamp leads nowhere: remote execution).
+# 3. Installed from the wheels by EXTRACTOR, once per stamp, where the tree is not on this disk
+#    (remote execution of a test, --remote_download_minimal): under RULES_TORCH_TREE_CACHE when
+#    set (a directory kept between tests, e.g. on remote workers), else the test's TEST_TMPDIR,
+#    else ~/.cache/rules_torch/trees.
 rtree() {
-  t=$(rloc "$1" "$1" 0)
-  if r=$(readlink -f "$2") && [ -d "${r%/*}/${1##*/}" ]; then
-    t=${r%/*}/${1##*/}
+  s=$1
+  shift
+  if r=$(readlink -f "$s") && [ -d "${r%/*}/site-packages" ] &&
+    cmp -s "$s" "${r%/*}/site-packages/.rules_torch_stamp"; then
+    echo "${r%/*}/site-packages"
+    return
   fi
-  echo "$t"
+  if [ -n "$1" ]; then
+    t=$(rloc "$1" "$1" 0)
+    if [ -d "$t" ]; then
+      echo "$t"
+      return
+    fi
+  fi
+  cell=$2 compile=$3 extractor=$(rloc "$4" "$4" 0)
+  shift 4
+  base=${RULES_TORCH_TREE_CACHE:-${TEST_TMPDIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/rules_torch/trees}}
+  dest=$base/$(cat "$s")
+  if [ ! -f "$dest/site-packages/.rules_torch_stamp" ]; then
+    mkdir -p "$base"
+    tmp=$(mktemp -d "$base/.tree.XXXXXX")
+    # The extractor's arguments, then the wheels located one by one (the remaining arguments).
+    n=$#
+    set -- "$@" --dest "$tmp/site-packages" --data-dir "$tmp/data" --stamp "$tmp/stamp" \
+      --what "the wheels of cell $cell"
+    [ -z "$compile" ] || set -- "$@" --compile "$compile"
+    while [ "$n" -gt 0 ]; do
+      set -- "$@" "$(rloc "$1" "$1" 0)"
+      shift
+      n=$((n - 1))
+    done
+    echo "rules_torch launcher: the tree of cell $cell is not on this disk; installing its wheels into $dest" >&2
+    if ! "$python" -S -s "$extractor" "$@" >&2; then
+      rm -rf "$tmp"
+      exit 1
+    fi
+    # Another launcher may have installed the same tree meanwhile: rename(2) refuses a full dest.
+    "$python" -S -s -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$tmp" "$dest" 2>/dev/null || rm -rf "$tmp"
+  fi
+  echo "$dest/site-packages"
 }
 
 join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
@@ -85,6 +125,7 @@ join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
   if [ -z "$_v" ]; then eval "$1=\$2"; else eval "$1=\"\$_v:\$2\""; fi
 }
 
+python=%PYTHON%
 libs=
 %LIB_DIRS%
 pypath=
@@ -98,6 +139,15 @@ export PYTHONPATH="$pypath${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONSAFEPATH=1
 # For diagnostics (bazel run @torch//:doctor) and tests: what the launcher put first.
 export RULES_TORCH_LIB_DIRS="$libs"
+
+# The cell trees are read where the install action left them, shared by every program and
+# test: nothing may write into them, or Bazel sees its output changed and installs it again
+# at the next build. Python's and pytest's pycs (assertion rewriting) stay in memory, and
+# numba's on-disk cache goes to a directory of its own. A user's values win.
+if [ -n "%SHARED_TREES%" ]; then
+  export PYTHONDONTWRITEBYTECODE="${PYTHONDONTWRITEBYTECODE:-1}"
+  export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-${TEST_TMPDIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}}/numba}"
+fi
 
 # Triton dlopens the driver's libcuda.so.1 by path: point it at the driver when the dynamic
 # loader's default search path (ldconfig's cache) does not know it. A user's value wins.
@@ -113,7 +163,6 @@ if [ -z "${TRITON_LIBCUDA_PATH:-}" ] && [ -n "$libs" ]; then
   fi
 fi
 
-python=%PYTHON%
 main=$(rloc "$program" "$program" 0)
 # -S -s: only the program's own dependencies are importable, as in a venv; the interpreter's
 # site-packages and the user's site directory are not on sys.path.

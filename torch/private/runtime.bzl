@@ -7,7 +7,7 @@ TorchRuntimeInfo = provider(
     doc = "What a torch program needs at run time from its dependencies: where their shared libraries are.",
     fields = {
         "lib_dirs": "depset of struct(dir, probe): a runfiles directory (runfiles-root-relative path) that holds shared libraries, and the runfiles path of one of them (it locates `dir` through a runfiles manifest). From the libraries' own files, e.g. pip.parse's per-wheel repositories.",
-        "trees": "depset of TorchCellInfo: the installed cell trees, struct-like with `cell` (the lock cell key), `site_packages` (the tree, a directory File) and `lib_dirs` (a File naming the tree's library directories, one per line).",
+        "trees": "depset of TorchCellInfo: the installed cell trees (`cell`, `site_packages`, `lib_dirs`, `stamp`, and how to install the tree again: `wheels`, `extractor`, `compile`).",
     },
 )
 
@@ -98,7 +98,8 @@ def _import_dirs(ctx, binary):
         root = path.partition("/")[0]
         if not file.is_source:
             generated[root] = True
-        if root not in roots:
+        if root not in roots and not file.is_directory:
+            # A probe that every launcher's runfiles hold: a test's have no cell tree.
             roots[root] = (path, path.count("/"))
         for directory in imports:
             if directory in found:
@@ -154,6 +155,38 @@ def _locate(ctx, directory, probe, depth, generated, roots, lines):
         lines.append("{}=$(rloc {} {} {} real)".format(roots[repo], _shell_quote(repo), _shell_quote(probe), probe.count("/")))
     return '"${}"{}'.format(roots[repo], _shell_quote(directory[len(repo):]) if len(directory) > len(repo) else "")
 
+def _without_trees(ctx, runfiles, trees):
+    """`runfiles` less the cell trees (directory artifacts), everything else kept.
+
+    py_binary's runfiles create empty `__init__.py` files (legacy_create_init) that a runfiles
+    object rebuilt from its files would lose: they come back as symlinks to one empty file.
+    """
+    excluded = {tree: True for tree in trees}
+    files = [f for f in runfiles.files.to_list() if f not in excluded]
+    symlinks = {}
+    empty = runfiles.empty_filenames.to_list()
+    if empty:
+        init = ctx.actions.declare_file(ctx.label.name + ".empty_init.py")
+        ctx.actions.write(init, "")
+        symlinks = {name: init for name in empty}
+    return ctx.runfiles(files = files, symlinks = symlinks).merge(
+        ctx.runfiles(symlinks = runfiles.symlinks, root_symlinks = runfiles.root_symlinks),
+    )
+
+def _tree_lines(ctx, index, tree, staged, lines):
+    """Shell lines that set `tree<index>` to where the cell's installed tree is; see rtree."""
+    stamp = _shell_quote(_runfiles_path(ctx, tree.stamp))
+    lines.append("s=$(rloc {0} {0} 0)".format(stamp))
+    lines.append("l=$(rloc {0} {0} 0)".format(_shell_quote(_runfiles_path(ctx, tree.lib_dirs))))
+    words = [
+        _shell_quote(_runfiles_path(ctx, tree.site_packages) if staged else ""),
+        _shell_quote(tree.cell),
+        _shell_quote(tree.compile),
+        _shell_quote(_runfiles_path(ctx, tree.extractor)),
+    ] + [_shell_quote(_runfiles_path(ctx, wheel)) for wheel in tree.wheels.to_list()]
+    lines.append("tree{}=$(rtree \"$s\" {})".format(index, " ".join(words)))
+    lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
+
 def _executable_impl(ctx):
     binary = ctx.attr.binary
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
@@ -172,13 +205,10 @@ def _executable_impl(ctx):
     for entry in sorted(runtime_info.lib_dirs.to_list(), key = lambda e: e.dir):
         path = _locate(ctx, entry.dir, entry.probe, 1, generated, roots, lib_lines)
         lib_lines.append("join libs " + path)
-    for index, tree in enumerate(runtime_info.trees.to_list()):
-        site_packages = _runfiles_path(ctx, tree.site_packages)
-        lib_dirs = _shell_quote(_runfiles_path(ctx, tree.lib_dirs))
-        roots[site_packages] = "tree{}".format(index)
-        lib_lines.append("l=$(rloc {0} {0} 0)".format(lib_dirs))
-        lib_lines.append("tree{}=$(rtree {} \"$l\")".format(index, _shell_quote(site_packages)))
-        lib_lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
+    trees = runtime_info.trees.to_list()
+    for index, tree in enumerate(trees):
+        roots[_runfiles_path(ctx, tree.site_packages)] = "tree{}".format(index)
+        _tree_lines(ctx, index, tree, ctx.attr._stage_trees, lib_lines)
     import_lines = []
     for directory, probe, depth in imports:
         path = _locate(ctx, directory, probe, depth, generated, roots, import_lines)
@@ -194,30 +224,46 @@ def _executable_impl(ctx):
             "%LIB_DIRS%": "\n".join(lib_lines),
             "%MAIN%": _shell_quote(_runfiles_path(ctx, ctx.file.main)),
             "%PYTHON%": python,
+            "%SHARED_TREES%": "1" if trees else "",
             "%TARGET%": str(ctx.label),
         },
     )
-    runfiles = runfiles.merge(binary[DefaultInfo].default_runfiles)
+    binary_runfiles = binary[DefaultInfo].default_runfiles
+    if ctx.attr._stage_trees:
+        runfiles = runfiles.merge(binary_runfiles)
+    else:
+        runfiles = runfiles.merge(_without_trees(ctx, binary_runfiles, [t.site_packages for t in trees]))
+        runfiles = runfiles.merge(ctx.runfiles(
+            files = [f for t in trees for f in [t.stamp, t.lib_dirs, t.extractor]],
+            transitive_files = depset(transitive = [t.wheels for t in trees]),
+        ))
     providers = [
         DefaultInfo(executable = launcher, runfiles = runfiles, files = depset([launcher])),
         RunEnvironmentInfo(environment = ctx.attr.env),
+        # Built (and, under --remote_download_toplevel, downloaded) with the program, unlisted:
+        # the trees the launcher reads where they lie.
+        OutputGroupInfo(_hidden_top_level_INTERNAL_ = depset([t.site_packages for t in trees])),
     ]
     if InstrumentedFilesInfo in binary:
         providers.append(binary[InstrumentedFilesInfo])
     return providers
 
-_EXECUTABLE_ATTRS = {
-    "binary": attr.label(mandatory = True, providers = [PyInfo], doc = "The py_binary or py_test whose program to launch."),
-    "deps": attr.label_list(aspects = [torch_runtime_aspect], doc = "Where to look for shared libraries (the binary's deps)."),
-    "env": attr.string_dict(doc = "Environment variables for `bazel run` and `bazel test`."),
-    "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "The program's main file."),
-    "_template": attr.label(default = "//torch/private:launcher.sh.tpl", allow_single_file = True),
-}
+def _executable_attrs(stage_trees):
+    return {
+        "binary": attr.label(mandatory = True, providers = [PyInfo], doc = "The py_binary or py_test whose program to launch."),
+        "deps": attr.label_list(aspects = [torch_runtime_aspect], doc = "Where to look for shared libraries (the binary's deps)."),
+        "env": attr.string_dict(doc = "Environment variables for `bazel run` and `bazel test`."),
+        "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "The program's main file."),
+        # A test's runfiles hold each cell tree's stamp and installer instead of the tree: a
+        # sandbox and a remote worker stage a directory artifact one file at a time (16-20k).
+        "_stage_trees": attr.bool(default = stage_trees),
+        "_template": attr.label(default = "//torch/private:launcher.sh.tpl", allow_single_file = True),
+    }
 
 torch_executable = rule(
     implementation = _executable_impl,
     doc = "The launcher of torch_py_binary.",
-    attrs = _EXECUTABLE_ATTRS,
+    attrs = _executable_attrs(stage_trees = True),
     executable = True,
     toolchains = [_PYTHON_TOOLCHAIN],
 )
@@ -225,7 +271,7 @@ torch_executable = rule(
 torch_test = rule(
     implementation = _executable_impl,
     doc = "The launcher of torch_py_test.",
-    attrs = _EXECUTABLE_ATTRS,
+    attrs = _executable_attrs(stage_trees = False),
     test = True,
     toolchains = [_PYTHON_TOOLCHAIN],
 )
