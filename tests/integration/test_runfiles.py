@@ -1,10 +1,12 @@
-"""A torch target's runfiles do not grow with the number of files in torch: the cell's tree is
-one directory artifact, one runfiles entry (before cell trees: 37,826 entries for torch 2.13.0).
+"""A torch target's runfiles do not grow with the number of files in torch: a binary's hold the
+cell's tree as one directory artifact, one runfiles entry (before cell trees: 37,826 entries for
+torch 2.13.0), and a test's hold the tree's stamp instead of the tree.
 
-Builds the root module's //tests/torch_cpu:import_torch_test (real torch 2.13.0+cpu) and counts
-the lines of its runfiles manifests.
+Builds the root module's //tests/torch_cpu:import_torch_test and @torch_cpu//:doctor (real torch
+2.13.0+cpu) and reads their runfiles manifests.
 """
 
+import glob
 import subprocess
 
 import pytest
@@ -20,21 +22,39 @@ def _bazel(*args):
     return result.stdout
 
 
-@pytest.mark.real_torch
-def test_torch_test_runfiles_are_one_entry_per_tree():
-    _bazel("build", TARGET)
+def _manifest(target: str, path: str) -> list[tuple[str, str]]:
+    _bazel("build", target)
     bin_dir = _bazel("info", "bazel-bin").strip().splitlines()[-1]
-    manifests = [f"{bin_dir}/tests/torch_cpu/import_torch_test.runfiles_manifest"]
-    trees = set()
-    for manifest in manifests:
-        with open(manifest) as f:
-            lines = f.read().splitlines()
-        assert len(lines) <= MAX_ENTRIES, f"{manifest} has {len(lines)} entries"
-        trees.update(line.split(" ", 1)[1] for line in lines if line.split(" ", 1)[0].endswith("/site-packages"))
+    (manifest,) = glob.glob(f"{bin_dir}/{path}.runfiles_manifest")
+    with open(manifest) as f:
+        lines = [tuple(line.split(" ", 1)) for line in f.read().splitlines()]
+    assert len(lines) <= MAX_ENTRIES, f"{target} has {len(lines)} runfiles entries"
+    return lines
+
+
+def _files(tree: str) -> int:
+    return int(subprocess.run(["sh", "-c", f"find '{tree}/' -type f | wc -l"], capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.real_torch
+def test_torch_test_stages_the_trees_stamp_not_the_tree():
+    # A sandbox (and a remote worker) stages a directory artifact one file at a time: a test's
+    # runfiles hold the tree's stamp, and the launcher reads the tree beside the stamp's target.
+    lines = _manifest(TARGET, "tests/torch_cpu/import_torch_test")
+    assert not [key for key, _ in lines if key.endswith("/site-packages")], lines
+    stamps = {target for key, target in lines if key.endswith("/site-packages.stamp")}
+    assert len(stamps) == 1, lines
+    tree = stamps.pop().removesuffix(".stamp")
+    assert _files(tree) > 10000, f"{tree}: not the real torch tree"
+
+
+@pytest.mark.real_torch
+def test_torch_binary_runfiles_are_one_entry_per_tree():
+    # `bazel run` and direct execution read no sandbox: a binary keeps the tree in its runfiles.
+    lines = _manifest("@torch_cpu//:doctor", "external/*torch_cpu/doctor")
+    trees = {target for key, target in lines if key.endswith("/site-packages")}
     assert len(trees) == 1, trees
-    tree = trees.pop()
-    files = int(subprocess.run(["sh", "-c", f"find '{tree}/' -type f | wc -l"], capture_output=True, text=True, check=True).stdout)
-    assert files > 10000, f"{tree} has {files} files: not the real torch tree"
+    assert _files(trees.pop()) > 10000
 
 
 @pytest.mark.real_torch
