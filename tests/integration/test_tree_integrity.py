@@ -1,7 +1,8 @@
 """A test that writes into torch's installed tree cannot poison later builds: the tree is a
 build output (read-only where it lies, and the tests run as root, so permissions alone would
 not stop them), and Bazel checks its outputs at the start of every build: a changed or damaged
-tree is installed again by the next normal `bazel test`, before any test reads it.
+tree is installed again by the next normal `bazel test`, before any test reads it. What a test
+does in normal use (importing modules of the tree: pycs) writes nothing, so reinstalls nothing.
 
 One workspace on the real CPU torch 2.13.0 (the root module's lock).
 """
@@ -35,8 +36,21 @@ assert torch.__version__ == "2.13.0+cpu", torch.__version__
 print("pristine", torch.__version__)
 """
 
+SUITE = """\
+import importlib
+
+import torch
+
+module = importlib.import_module("sympy.core.tests.test_basic")
+ran = [name for name in sorted(dir(module)) if name.startswith("test_") and getattr(module, name)() is None]
+assert len(ran) > 10, ran
+print("suite ran", len(ran), "tests with torch", torch.__version__)
+"""
+
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
+
+torch_py_test(name = "suite_test", srcs = ["suite.py"], main = "suite.py", deps = ["@torch//:torch"])
 
 torch_py_test(name = "poison_test", srcs = ["poison.py"], main = "poison.py", deps = ["@torch//:torch"])
 
@@ -51,6 +65,7 @@ def ws(workspace_factory):  # noqa: F811 - fixture
     ws.write("torch.lock.json", LOCK.read_text())
     ws.write("poison.py", POISON)
     ws.write("pristine.py", PRISTINE)
+    ws.write("suite.py", SUITE)
     ws.write("BUILD.bazel", BUILD)
     return ws
 
@@ -93,3 +108,17 @@ def test_deleted_and_truncated_libraries_are_restored_by_the_next_build(ws):
     out = _test(ws, "//:pristine_test")
     assert "pristine 2.13.0+cpu" in out, out[-3000:]
     assert deleted.is_file() and truncated.stat().st_size == size
+
+
+def test_importing_a_suite_inside_the_tree_writes_nothing_and_reinstalls_nothing(ws):
+    # A test runner collecting tests that ship inside the cell (sympy's here; einops' with pytest
+    # in the issue) imports them from the shared tree: Python would write their pycs next to
+    # them, Bazel would see its output changed and install the tree again at the next build.
+    out = ws.bazel("test", "--nocache_test_results", "--test_output=all", "//:suite_test").stdout
+    assert "suite ran" in out, out[-3000:]
+    tests_dir = _tree(ws) / "sympy" / "core" / "tests"
+    assert (tests_dir / "test_basic.py").is_file()
+    assert not (tests_dir / "__pycache__").exists(), sorted((tests_dir / "__pycache__").iterdir())
+    again = ws.bazel("test", "//:suite_test").stdout
+    assert "(cached) PASSED" in again, again[-3000:]
+    assert "Installing" not in again and "processwrapper-sandbox" not in again and "linux-sandbox" not in again, again[-3000:]
