@@ -15,8 +15,9 @@ torch::Tensor scaled_add(torch::Tensor a, torch::Tensor b, double alpha) {
 
 class LoadInlineTest(unittest.TestCase):
     def test_compile_load_and_call(self):
-        import torch
         from torch.utils import cpp_extension
+
+        import torch
 
         build = os.path.join(os.environ["TEST_TMPDIR"], "ext")
         os.makedirs(build, exist_ok=True)
