@@ -43,6 +43,7 @@ BENCHMARKS = (
     Benchmark("lock", ("tools/bench_lock.py",), "the lock tool (4 variants x 3 platforms) against `uv pip compile` of the same cells"),
     Benchmark("uv_import", ("benchmarks/uv_import.py",), "importing a 2-variant, 2-platform uv.lock against `uv lock` of the same project"),
     Benchmark("runtime", ("benchmarks/runtime.py",), "the CUDA 13 closure: `import torch` against a venv, cold/warm fetch + install against pip, uv and unzip"),
+    Benchmark("test_cost", ("benchmarks/test_cost.py",), "what Bazel adds to one torch test: the first passing test in a fresh output base and the steady-state overhead against uv, a cached re-test after a test that imported a suite inside the cell, what a test stages"),
     Benchmark("scale", ("benchmarks/scale.py",), "what a torch target costs once its cell exists: runfiles entries, build time against plain py_test, bazel test against pytest in a venv"),
     Benchmark("modes", ("benchmarks/modes.py",), "torch.wheels (one tree per cell) against pip.parse + torch.from_pip on the same CUDA 13 closure"),
     Benchmark("libtorch", ("benchmarks/libtorch.py",), "a torch_cc_extension's build time and what @torch//:libtorch adds to a cc_test's runfiles"),
