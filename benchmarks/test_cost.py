@@ -2,7 +2,10 @@
 """Benchmark: what Bazel adds to running one torch test (issue "A torch test costs what its body
 costs"), on the real torch 2.13.0+cpu lock (tests/locks/torch_cpu.lock.json).
 
-    python3 benchmarks/test_cost.py [--rules-torch DIR] [--runs 5]
+    python3 benchmarks/test_cost.py [--rules-torch DIR] [--runs 5] [--cuda]
+
+`--cuda` measures the torch 2.14.1 CUDA 13 closure instead (locked by the lock tool from the
+configured indexes, as tests/integration/test_cuda_runtime.py does; ~35 GB of free disk).
 
 `--rules-torch` points the workspace's local_path_override at another checkout (a worktree of an
 older commit), to measure before and after in the same run. Prints:
@@ -35,9 +38,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
-CELL = "cpu_linux_x86_64_cp311"
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+import harness  # noqa: E402
+
 BAZEL = REPO / "tools" / "bazel"
+CPU_LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 
 MODULE = """\
 module(name = "bench_test_cost")
@@ -117,12 +123,22 @@ class Bench:
         self.ws.mkdir()
         (self.ws / "MODULE.bazel").write_text(MODULE.format(repo=str(Path(args.rules_torch).resolve())))
         (self.ws / "BUILD.bazel").write_text(BUILD)
-        (self.ws / "torch.lock.json").write_text(LOCK.read_text())
+        self.lock, self.cell = self.locked(args.cuda)
+        (self.ws / "torch.lock.json").write_text(self.lock.read_text())
         (self.ws / "model_test.py").write_text(MODEL_TEST)
         (self.ws / "suite_test.py").write_text(SUITE_TEST)
         self.disk_cache = self.tmp / "disk_cache"
         self.output_bases: list[Path] = []
         self.rows: list[tuple[str, str, str]] = []
+
+    @staticmethod
+    def locked(cuda: bool) -> tuple[Path, str]:
+        """The lock and cell to measure: the CPU lock, or the CUDA 13 closure's (locked once)."""
+        if not cuda:
+            return CPU_LOCK, "cpu_linux_x86_64_cp311"
+        index = harness.require_real_cuda_torch()
+        ws = harness.Workspace("test_cost_cuda")
+        return harness.lock_real_torch(ws, "2.14.1", "cu130", index), "cu130_linux_x86_64_cp311"
 
     def row(self, what: str, value: str, note: str = "") -> None:
         self.rows.append((what, value, note))
@@ -168,7 +184,7 @@ class Bench:
         """uv on the same wheels (hard links of Bazel's repository cache) and pytest, cache warmed once."""
         wheels = self.tmp / "wheels"
         wheels.mkdir()
-        for wheel in json.loads(LOCK.read_text())["cells"][CELL]["wheels"]:
+        for wheel in json.loads(self.lock.read_text())["cells"][self.cell]["wheels"]:
             os.link(self.repository_cache / "content_addressable" / "sha256" / wheel["sha256"] / "file", wheels / wheel["filename"])
         run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "-d", str(wheels), "pytest"], self.tmp)
         uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
@@ -241,7 +257,7 @@ class Bench:
 
     def table(self) -> None:
         print()
-        print(f"torch 2.13.0+cpu, {os.cpu_count()} cores, rules_torch at {self.args.rules_torch}, {time.strftime('%Y-%m-%d %H:%M')}")
+        print(f"cell {self.cell}, {os.cpu_count()} cores, rules_torch at {self.args.rules_torch}, {time.strftime('%Y-%m-%d %H:%M')}")
         widths = [max(len(r[i]) for r in self.rows) for i in range(3)]
         for r in self.rows:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -251,6 +267,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules-torch", default=str(REPO), help="the rules_torch checkout to measure (default: this one)")
     parser.add_argument("--runs", type=int, default=5, help="runs of the steady-state measurement")
+    parser.add_argument("--cuda", action="store_true", help="the torch 2.14.1 CUDA 13 closure instead of the CPU cell")
     args = parser.parse_args()
     bench = Bench(args)
     try:
