@@ -53,7 +53,7 @@ bazel_dep(name = "rules_torch", version = "0.1.0")
 local_path_override(module_name = "rules_torch", path = {repo!r})
 
 torch = use_extension("@rules_torch//torch:extensions.bzl", "torch")
-torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")
+torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = {variant!r})
 use_repo(torch, "torch")
 """
 
@@ -121,9 +121,10 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="rules_torch_test_cost_"))
         self.ws = self.tmp / "ws"
         self.ws.mkdir()
-        (self.ws / "MODULE.bazel").write_text(MODULE.format(repo=str(Path(args.rules_torch).resolve())))
-        (self.ws / "BUILD.bazel").write_text(BUILD)
         self.lock, self.cell = self.locked(args.cuda)
+        variant = self.cell.split("_")[0]
+        (self.ws / "MODULE.bazel").write_text(MODULE.format(repo=str(Path(args.rules_torch).resolve()), variant=variant))
+        (self.ws / "BUILD.bazel").write_text(BUILD)
         (self.ws / "torch.lock.json").write_text(self.lock.read_text())
         (self.ws / "model_test.py").write_text(MODEL_TEST)
         (self.ws / "suite_test.py").write_text(SUITE_TEST)
