@@ -245,7 +245,7 @@ class Bench:
             remove(target)
             remove(cache)
 
-        extractor = [sys.executable, str(REPO / "torch" / "private" / "extract_wheels.py")]
+        extractor = [sys.executable, str(REPO / "torch" / "private" / "tools" / "extract_wheels.py")]
         out = self.scratch / "extract"
         extract = self.timed_install("extract_wheels.py", [*extractor, "--dest", str(out), *files])
         remove(out)

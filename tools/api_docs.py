@@ -114,8 +114,8 @@ def _signature(function: ast.FunctionDef) -> str:
 
 def render() -> str:
     defs = _module(REPO / "torch" / "defs.bzl")
-    extension = _module(REPO / "torch" / "private" / "extension.bzl")
-    runtime = _module(REPO / "torch" / "private" / "runtime.bzl")
+    extension = _module(REPO / "torch" / "private" / "extension" / "extension.bzl")
+    runtime = _module(REPO / "torch" / "private" / "rules" / "runtime.bzl")
     out = [HEADER]
 
     out += ["## `@rules_torch//torch:defs.bzl`", "", ast.get_docstring(defs, clean=True) or "", ""]

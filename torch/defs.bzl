@@ -19,9 +19,9 @@ under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed direct
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
 load("@rules_torch_settings//:settings.bzl", "GPU_EXEC_PROPERTIES", "GPU_TAG")
-load("//torch/private:cc.bzl", "torch_cc_extension_rule")
+load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 load(
-    "//torch/private:runtime.bzl",
+    "//torch/private/rules:runtime.bzl",
     "torch_executable",
     "torch_test",
     _TorchRuntimeInfo = "TorchRuntimeInfo",

@@ -7,6 +7,6 @@ use_repo(torch, "torch")
 ```
 """
 
-load("//torch/private:extension.bzl", _torch = "torch")
+load("//torch/private/extension:extension.bzl", _torch = "torch")
 
 torch = _torch

@@ -26,7 +26,7 @@ _PYTHON_RE = re.compile(r"^3\.\d+$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 # The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs, besides "any":
-# the same table as WHEEL_PLATFORM_PATTERNS in torch/private/lock.bzl (a test checks they agree),
+# the same table as WHEEL_PLATFORM_PATTERNS in torch/private/lock/lock.bzl (a test checks they agree),
 # so that the lock tool and the module extension accept the same locks.
 WHEEL_PLATFORM_PATTERNS = {
     "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
@@ -243,7 +243,7 @@ def _platform_tag_fits(platform_tags: list[str], platform: str) -> bool:
 
 
 def _fit_problems(where: str, filename: str, url: str, cell: dict[str, Any]) -> list[str]:
-    """The same rules as _wheel_fits_cell in torch/private/lock.bzl: the URL's file is
+    """The same rules as _wheel_fits_cell in torch/private/lock/lock.bzl: the URL's file is
     `filename`, and its tags fit the cell's Python and platform."""
     basename = urllib.parse.unquote(url.split("#")[0].split("?")[0].rpartition("/")[2])
     if basename != filename:

@@ -133,7 +133,7 @@ def test_wheel_without_sha256(tmp_path: Path) -> None:
         (lambda d: d["request"].pop("index_url"), "request.index_url is missing"),
         (lambda d: d.update(cells={}), "'cells' is empty"),
         (lambda d: d.update(extra=1), "unknown top-level field 'extra'"),
-        # Hand edits the extension refuses too (torch/private/lock.bzl, the same rules).
+        # Hand edits the extension refuses too (torch/private/lock/lock.bzl, the same rules).
         (
             lambda d: d["cells"][CELL[6:]]["wheels"][0].update(url="https://files.example/filelock-3.12.0-py3-none-any.whl"),
             "(filelock): the url's file name 'filelock-3.12.0-py3-none-any.whl' is not the filename",

@@ -59,8 +59,8 @@ py_library(name = "broken_lib", data = ["broken/libbroken.so"])
 
 torch_py_binary(
     name = "doctor_broken",
-    srcs = ["@rules_torch//torch/private:doctor.py"],
-    main = "@rules_torch//torch/private:doctor.py",
+    srcs = ["@rules_torch//torch/private/tools:doctor.py"],
+    main = "@rules_torch//torch/private/tools:doctor.py",
     deps = [":broken_lib", "@torch//:torch"],
 )
 """

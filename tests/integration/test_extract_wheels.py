@@ -1,4 +1,4 @@
-"""The cell tree's extractor (torch/private/extract_wheels.py) without Bazel: pip's layout, the
+"""The cell tree's extractor (torch/private/tools/extract_wheels.py) without Bazel: pip's layout, the
 pycs, the library directories and what it refuses."""
 
 import importlib.util
@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from harness import REPO, Wheel
 
-EXTRACTOR = REPO / "torch" / "private" / "extract_wheels.py"
+EXTRACTOR = REPO / "torch" / "private" / "tools" / "extract_wheels.py"
 PYTHON = "{}.{}".format(*sys.version_info[:2])
 
 MODULE = b"# -*- coding: utf-8 -*-\nVALUE = '\xc3\xa9t\xc3\xa9'\n"

@@ -29,7 +29,7 @@ def _starlark_constants(path):
 
 
 def test_schema_version_and_platforms_agree():
-    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock.bzl")
+    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock" / "lock.bzl")
     assert lock_bzl["SCHEMA_VERSION"] == SCHEMA_VERSION
     constraints = lock_bzl["PLATFORM_CONSTRAINTS"]
     assert sorted(constraints) == sorted(PLATFORMS)
@@ -39,6 +39,6 @@ def test_schema_version_and_platforms_agree():
 
 def test_wheel_platform_patterns_agree():
     """The extension and the lock tool accept the same wheels in a cell."""
-    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock.bzl")
+    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock" / "lock.bzl")
     assert lock_bzl["WHEEL_PLATFORM_PATTERNS"] == WHEEL_PLATFORM_PATTERNS
     assert sorted(WHEEL_PLATFORM_PATTERNS) == sorted(PLATFORMS)

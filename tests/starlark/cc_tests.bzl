@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:cc.bzl", "libtorch_facts")
+load("//torch/private/repositories:libtorch_facts.bzl", "libtorch_facts")
 
 _RECORD = """\
 torch/__init__.py,sha256=x,1

@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:extension.bzl", "parse_modules")
+load("//torch/private/extension:extension.bzl", "parse_modules")
 
 _LOCK_LABEL = Label("//tests/locks:torch_cpu.lock.json")
 

@@ -1,12 +1,12 @@
-"""Unit tests of torch/private/lock.bzl: lock parsing, validation and their messages."""
+"""Unit tests of torch/private/lock/lock.bzl: lock parsing, validation and their messages."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
+load("//torch/private/lock:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:unavailable.bzl", "fix_line")
+load("//torch/private/rules:unavailable.bzl", "fix_line")
 
 _SHA = "0" * 63 + "1"
 

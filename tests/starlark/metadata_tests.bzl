@@ -1,9 +1,9 @@
-"""Unit tests of torch/private/metadata.bzl: Bazel 8/9 metadata, guarded by feature."""
+"""Unit tests of torch/private/repositories/metadata.bzl: Bazel 8/9 metadata, guarded by feature."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:metadata.bzl", "reproducible_extension", "reproducible_repo")
+load("//torch/private/repositories:metadata.bzl", "reproducible_extension", "reproducible_repo")
 
 def _metadata(**kwargs):
     return kwargs

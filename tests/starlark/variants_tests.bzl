@@ -1,9 +1,9 @@
-"""Unit tests of torch/private/variants.bzl."""
+"""Unit tests of torch/private/lock/variants.bzl."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private:variants.bzl", "config_name", "pick_auto_variant")
+load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 
 def _config_name_test(ctx):
     env = unittest.begin(ctx)

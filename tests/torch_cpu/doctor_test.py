@@ -10,7 +10,7 @@ import unittest
 
 
 def _doctor():
-    path = os.path.join(os.environ["RUNFILES_DIR"], "_main", "torch", "private", "doctor.py")
+    path = os.path.join(os.environ["RUNFILES_DIR"], "_main", "torch", "private", "tools", "doctor.py")
     spec = importlib.util.spec_from_file_location("doctor", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

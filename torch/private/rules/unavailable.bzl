@@ -1,7 +1,7 @@
 """The hub's fallback target: fails analysis with what was asked, what is locked, and the fix."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
-load(":lock.bzl", "relock_command")
+load("//torch/private/lock:lock.bzl", "relock_command")
 
 _OS = {
     "linux": "@platforms//os:linux",

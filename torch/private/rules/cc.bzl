@@ -3,13 +3,7 @@
 Both come from the same installed cell tree as `@<hub>//:torch` (cell_tree.bzl), so the C++ and
 the Python sides of a program never disagree on the torch build.
 
-What the spoke reads from the torch wheel when it is fetched (libtorch_facts, from the wheel's
-RECORD and `torch/share/cmake/Torch/TorchConfig.cmake`, extracted alone: no interpreter runs):
-- the shared libraries under `torch/lib/` (and auditwheel's `torch.libs/`): the ones to link;
-- the C++ standard torch's CMake config requires (`CXX_STANDARD 20` -> `-std=c++20`);
-- the C++11 ABI: the `-D_GLIBCXX_USE_CXX11_ABI=N` of the config's `TORCH_CXX_FLAGS` when it
-  sets one (torch < 2.7 wheels); else 1: newer wheels are all built with the C++11 ABI and no
-  longer record it (torch 2.13's `torch.compiled_with_cxx11_abi()` returns a constant True).
+What the cell's libtorch repository reads from the torch wheel: libtorch_facts.bzl.
 
 At build time torch_libtorch's action hard-links (else copies) the headers into one directory
 output and each library into a file of its own, from the installed tree: the libraries are
@@ -27,10 +21,6 @@ _CcInfo = CcInfo  # buildifier: disable=native-cc-info
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
-# Libraries in torch/lib that are not libtorch: torch's Python binding (it needs libpython's
-# symbols) and torch's own test fixtures.
-_NOT_LIBTORCH = ["libtorch_python.so", "libaoti_custom_ops.so", "libbackend_with_compiler.so"]
-
 TorchCcInfo = provider(
     doc = "The compile settings a torch wheel requires of C++ code built against its libtorch.",
     fields = {
@@ -40,55 +30,6 @@ TorchCcInfo = provider(
         "site_packages": "File: the cell's installed tree (a directory), where a CUDA cell's nvcc and CUDA headers are",
     },
 )
-
-def _is_shared_library(path):
-    name = path.rpartition("/")[2]
-    return name.endswith(".so") or ".so." in name
-
-def libtorch_facts(record, cmake):
-    """What C++ builds need to know of a torch wheel, from its RECORD and TorchConfig.cmake.
-
-    Args:
-      record: the text of the wheel's `.dist-info/RECORD`.
-      cmake: the text of `torch/share/cmake/Torch/TorchConfig.cmake` ("" when absent).
-
-    Returns:
-      struct(libraries: the shared libraries to link, paths relative to site-packages, sorted;
-      include: "torch/include" or "" when the wheel ships no headers; cxx_standard: "c++20";
-      defines: ["_GLIBCXX_USE_CXX11_ABI=1"]; python_library: "torch/lib/libtorch_python.so", torch's
-      Python binding, or "" when absent).
-    """
-    libraries = []
-    python_library = ""
-    include = ""
-    for line in record.splitlines():
-        path = line.split(",")[0]
-        if path.startswith("torch/include/") and not include:
-            include = "torch/include"
-        directory, _, name = path.rpartition("/")
-        if directory not in ("torch/lib", "torch.libs") or not _is_shared_library(path):
-            continue
-        if name == "libtorch_python.so":
-            python_library = path
-        if name in _NOT_LIBTORCH or "test" in name:
-            continue
-        libraries.append(path)
-    standard = "17"
-    abi = "1"
-    for line in cmake.splitlines():
-        words = [w for w in line.replace("(", " ").replace(")", " ").replace("\"", " ").replace("\t", " ").split(" ") if w]
-        if len(words) == 2 and words[0] == "CXX_STANDARD" and words[1].isdigit():
-            standard = words[1]
-        for word in words:
-            if word.startswith("-D_GLIBCXX_USE_CXX11_ABI=") and word[-1] in "01":
-                abi = word[-1]
-    return struct(
-        libraries = sorted(libraries),
-        include = include,
-        cxx_standard = "c++" + standard,
-        defines = ["_GLIBCXX_USE_CXX11_ABI=" + abi],
-        python_library = python_library,
-    )
 
 def _interpreter(ctx):
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
@@ -169,7 +110,7 @@ torch_libtorch = rule(
         "libraries": attr.string_list(doc = "The shared libraries to link, relative to site-packages."),
         "lock": attr.string(doc = "The lock's label, for messages."),
         "tree": attr.label(providers = [TorchCellInfo], doc = "The cell's installed tree (cell_tree)."),
-        "_layout": attr.label(default = "//torch/private:libtorch.py", allow_single_file = True),
+        "_layout": attr.label(default = "//torch/private/tools:libtorch.py", allow_single_file = True),
     },
     fragments = ["cpp"],
     toolchains = use_cpp_toolchain() + [_PYTHON_TOOLCHAIN],

@@ -7,8 +7,8 @@ tests/starlark/hub_tests.bzl checks what each macro declares, whole.
 
 load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")
 load("//torch:defs.bzl", "torch_py_binary")
-load(":lock.bzl", "PLATFORM_CONSTRAINTS")
-load(":unavailable.bzl", "torch_unavailable")
+load("//torch/private/lock:lock.bzl", "PLATFORM_CONSTRAINTS")
+load("//torch/private/rules:unavailable.bzl", "torch_unavailable")
 
 VARIANT_FLAG = "@rules_torch//torch:variant"
 
@@ -150,5 +150,5 @@ def torch_hub_doctor(rules = None):
       rules: for tests, the rules to declare with (default: the real ones).
     """
     rules = rules or _native_rules()
-    doctor = Label("//torch/private:doctor.py")
+    doctor = Label("//torch/private/tools:doctor.py")
     rules.torch_py_binary(name = "doctor", srcs = [doctor], main = doctor, deps = [":torch"])

@@ -1,7 +1,7 @@
 """The hub of torch.from_pip: one @<hub> over the user's per-variant rules_python pip hubs."""
 
+load("//torch/private/lock:variants.bzl", "config_name")
 load(":hub.bzl", "hub_build_file", "requirements_bzl")
-load(":variants.bzl", "config_name")
 
 def pip_package_dir(name):
     """The package of a project in a rules_python pip hub: `@pypi//typing_extensions`.

@@ -21,7 +21,6 @@ where the install action left it, and installs the wheels itself where that tree
 disk (remote execution, `--remote_download_minimal`).""",
     fields = {
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
-        "compile": "string: the Python (major.minor) the tree's pycs are for; \"\": no pycs",
         "extractor": "File: the program that installs `wheels` into a tree (extract_wheels.py)",
         "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
         "site_packages": "File: the site-packages directory (a tree artifact)",
@@ -53,9 +52,8 @@ def _cell_tree_impl(ctx):
     args.add("--lib-dirs", lib_dirs)
     args.add("--stamp", stamp)
     args.add("--what", what)
-    compile = ctx.attr.python if ctx.attr.compile_pyc else ""
-    if compile:
-        args.add("--compile", compile)
+    if ctx.attr.compile_pyc:
+        args.add("--compile", ctx.attr.python)
     args.add_all(ctx.files.wheels)
     ctx.actions.run(
         executable = interpreter,
@@ -70,7 +68,6 @@ def _cell_tree_impl(ctx):
         DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs, stamp])),
         TorchCellInfo(
             cell = ctx.attr.cell,
-            compile = compile,
             extractor = ctx.file._extractor,
             lib_dirs = lib_dirs,
             site_packages = site_packages,
@@ -106,7 +103,7 @@ cell_tree = rule(
         "lock": attr.string(mandatory = True, doc = "The lock's label, for messages."),
         "python": attr.string(mandatory = True, doc = "The cell's Python version, major.minor."),
         "wheels": attr.label_list(allow_files = [".whl"], mandatory = True, doc = "The cell's wheels."),
-        "_extractor": attr.label(default = "//torch/private:extract_wheels.py", allow_single_file = True),
+        "_extractor": attr.label(default = "//torch/private/tools:extract_wheels.py", allow_single_file = True),
     },
     toolchains = [_PYTHON_TOOLCHAIN],
     provides = [TorchCellInfo],

@@ -67,8 +67,9 @@ rloc() {
   echo "$p"
 }
 
-# rtree STAMP TREE CELL COMPILE EXTRACTOR WHEEL...: the path of a cell's installed tree (TREE,
-# a directory artifact, or "" where the runfiles do not hold it: a test's), found in this order:
+# rtree STAMP TREE CELL EXTRACTOR WHEEL...: sets `tree` to the path of a cell's installed tree
+# (TREE, a directory artifact, or "" where the runfiles do not hold it: a test's), and `shared`
+# to 1 when that tree is Bazel's (nothing may write into it). In this order:
 # 1. Where the install action left it: beside STAMP's target, holding the same stamp. A sandbox
 #    or a remote worker would stage the tree one file at a time (20,000 for CUDA torch); a test
 #    stages only STAMP and reads the tree in place, as `bazel run` and direct execution do.
@@ -76,24 +77,24 @@ rloc() {
 # 3. Installed from the wheels by EXTRACTOR, once per stamp, where the tree is not on this disk
 #    (remote execution of a test, --remote_download_minimal): under RULES_TORCH_TREE_CACHE when
 #    set (a directory kept between tests, e.g. on remote workers), else the test's TEST_TMPDIR,
-#    else ~/.cache/rules_torch/trees.
+#    else ~/.cache/rules_torch/trees. No pycs: Python writes those of the modules it imports.
 rtree() {
   s=$1
   shift
   if r=$(readlink -f "$s") && [ -d "${r%/*}/site-packages" ] &&
     cmp -s "$s" "${r%/*}/site-packages/.rules_torch_stamp"; then
-    echo "${r%/*}/site-packages"
+    tree=${r%/*}/site-packages shared=1
     return
   fi
   if [ -n "$1" ]; then
-    t=$(rloc "$1" "$1" 0)
-    if [ -d "$t" ]; then
-      echo "$t"
+    tree=$(rloc "$1" "$1" 0)
+    if [ -d "$tree" ]; then
+      shared=1
       return
     fi
   fi
-  cell=$2 compile=$3 extractor=$(rloc "$4" "$4" 0)
-  shift 4
+  cell=$2 extractor=$(rloc "$3" "$3" 0)
+  shift 3
   base=${RULES_TORCH_TREE_CACHE:-${TEST_TMPDIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/rules_torch/trees}}
   dest=$base/$(cat "$s")
   if [ ! -f "$dest/site-packages/.rules_torch_stamp" ]; then
@@ -103,7 +104,6 @@ rtree() {
     n=$#
     set -- "$@" --dest "$tmp/site-packages" --data-dir "$tmp/data" --stamp "$tmp/stamp" \
       --what "the wheels of cell $cell"
-    [ -z "$compile" ] || set -- "$@" --compile "$compile"
     while [ "$n" -gt 0 ]; do
       set -- "$@" "$(rloc "$1" "$1" 0)"
       shift
@@ -117,7 +117,7 @@ rtree() {
     # Another launcher may have installed the same tree meanwhile: rename(2) refuses a full dest.
     "$python" -S -s -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$tmp" "$dest" 2>/dev/null || rm -rf "$tmp"
   fi
-  echo "$dest/site-packages"
+  tree=$dest/site-packages
 }
 
 join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
@@ -127,6 +127,7 @@ join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
 
 python=%PYTHON%
 libs=
+shared=
 %LIB_DIRS%
 pypath=
 %IMPORTS%
@@ -140,11 +141,12 @@ export PYTHONSAFEPATH=1
 # For diagnostics (bazel run @torch//:doctor) and tests: what the launcher put first.
 export RULES_TORCH_LIB_DIRS="$libs"
 
-# The cell trees are read where the install action left them, shared by every program and
-# test: nothing may write into them, or Bazel sees its output changed and installs it again
-# at the next build. Python's and pytest's pycs (assertion rewriting) stay in memory, and
-# numba's on-disk cache goes to a directory of its own. A user's values win.
-if [ -n "%SHARED_TREES%" ]; then
+# A cell tree read where the install action left it is shared by every program and test: nothing
+# may write into it, or Bazel sees its output changed and installs it again at the next build.
+# Python's and pytest's pycs (assertion rewriting) stay in memory, and numba's on-disk cache goes
+# to a directory of its own. (A tree the launcher installed is the program's: pycs go there.)
+# A user's values win.
+if [ -n "$shared" ]; then
   export PYTHONDONTWRITEBYTECODE="${PYTHONDONTWRITEBYTECODE:-1}"
   export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-${TEST_TMPDIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}}/numba}"
 fi

@@ -7,7 +7,7 @@ wheel the spoke downloaded, its RECORD and `torch/share/cmake/Torch/TorchConfig.
 installed tree (cc.bzl).
 """
 
-load(":cc.bzl", "libtorch_facts")
+load(":libtorch_facts.bzl", "libtorch_facts")
 load(":metadata.bzl", "reproducible_repo")
 
 _BUILD = """\
@@ -75,7 +75,7 @@ def _libtorch_repo_impl(rctx):
     facts, why = _facts(rctx)
     error = "" if facts else _NO_LIBTORCH.format(cell = rctx.attr.cell, lock = rctx.attr.lock_source, why = why, relock = rctx.attr.relock)
     rctx.file("BUILD.bazel", _BUILD.format(
-        cc_bzl = str(Label("//torch/private:cc.bzl")),
+        cc_bzl = str(Label("//torch/private/rules:cc.bzl")),
         cell = rctx.attr.cell,
         cuda = repr(bool(facts) and any(["cuda" in path for path in facts.libraries])),
         cxx_standard = repr(facts.cxx_standard if facts else ""),

@@ -7,7 +7,7 @@ TorchRuntimeInfo = provider(
     doc = "What a torch program needs at run time from its dependencies: where their shared libraries are.",
     fields = {
         "lib_dirs": "depset of struct(dir, probe): a runfiles directory (runfiles-root-relative path) that holds shared libraries, and the runfiles path of one of them (it locates `dir` through a runfiles manifest). From the libraries' own files, e.g. pip.parse's per-wheel repositories.",
-        "trees": "depset of TorchCellInfo: the installed cell trees (`cell`, `site_packages`, `lib_dirs`, `stamp`, and how to install the tree again: `wheels`, `extractor`, `compile`).",
+        "trees": "depset of TorchCellInfo: the installed cell trees (`cell`, `site_packages`, `lib_dirs`, `stamp`, and how to install the tree again: `wheels`, `extractor`).",
     },
 )
 
@@ -181,10 +181,10 @@ def _tree_lines(ctx, index, tree, staged, lines):
     words = [
         _shell_quote(_runfiles_path(ctx, tree.site_packages) if staged else ""),
         _shell_quote(tree.cell),
-        _shell_quote(tree.compile),
         _shell_quote(_runfiles_path(ctx, tree.extractor)),
     ] + [_shell_quote(_runfiles_path(ctx, wheel)) for wheel in tree.wheels.to_list()]
-    lines.append("tree{}=$(rtree \"$s\" {})".format(index, " ".join(words)))
+    lines.append("rtree \"$s\" {}".format(" ".join(words)))
+    lines.append("tree{}=$tree".format(index))
     lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
 
 def _executable_impl(ctx):
@@ -224,7 +224,6 @@ def _executable_impl(ctx):
             "%LIB_DIRS%": "\n".join(lib_lines),
             "%MAIN%": _shell_quote(_runfiles_path(ctx, ctx.file.main)),
             "%PYTHON%": python,
-            "%SHARED_TREES%": "1" if trees else "",
             "%TARGET%": str(ctx.label),
         },
     )
@@ -257,7 +256,7 @@ def _executable_attrs(stage_trees):
         # A test's runfiles hold each cell tree's stamp and installer instead of the tree: a
         # sandbox and a remote worker stage a directory artifact one file at a time (16-20k).
         "_stage_trees": attr.bool(default = stage_trees),
-        "_template": attr.label(default = "//torch/private:launcher.sh.tpl", allow_single_file = True),
+        "_template": attr.label(default = "//torch/private/rules:launcher.sh.tpl", allow_single_file = True),
     }
 
 torch_executable = rule(

@@ -95,7 +95,7 @@ def _spoke_impl(rctx):
     _check_interpreter(rctx)
     rctx.file("BUILD.bazel", _BUILD.format(
         cell = rctx.attr.cell,
-        cell_tree_bzl = str(Label("//torch/private:cell_tree.bzl")),
+        cell_tree_bzl = str(Label("//torch/private/rules:cell_tree.bzl")),
         compile_pyc = rctx.attr.compile_pyc,
         deps = repr(rctx.attr.deps),
         interpreter = repr(str(rctx.attr.python_interpreter_target)) if rctx.attr.python_interpreter_target else "None",

@@ -1,13 +1,13 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
-load(":hub.bzl", "hub", "hub_build_file", "requirements_bzl")
-load(":libtorch_repo.bzl", "libtorch_repo")
-load(":lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
-load(":metadata.bzl", "reproducible_extension")
-load(":pip_hub.bzl", "pip_hub", "pip_package_dir")
-load(":settings.bzl", "DEFAULT_GPU_TAG", "SETTINGS_REPO", "torch_settings")
-load(":spoke.bzl", "spoke")
-load(":variants.bzl", "config_name", "pick_auto_variant")
+load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
+load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
+load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requirements_bzl")
+load("//torch/private/repositories:libtorch_repo.bzl", "libtorch_repo")
+load("//torch/private/repositories:metadata.bzl", "reproducible_extension")
+load("//torch/private/repositories:pip_hub.bzl", "pip_hub", "pip_package_dir")
+load("//torch/private/repositories:settings.bzl", "DEFAULT_GPU_TAG", "SETTINGS_REPO", "torch_settings")
+load("//torch/private/repositories:spoke.bzl", "spoke")
 
 _PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
 

@@ -3,7 +3,7 @@ Python version."""
 
 load(":metadata.bzl", "reproducible_repo")
 
-_MACROS = "@rules_torch//torch/private:hub_macros.bzl"
+_MACROS = "@rules_torch//torch/private/macros:hub_macros.bzl"
 
 def _call(function, kwargs):
     lines = ["{}(".format(function)]

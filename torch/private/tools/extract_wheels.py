@@ -1,6 +1,6 @@
 """Extract wheels into one site-packages tree, the way pip lays them out.
 
-Run by the cell_tree rule's action (torch/private/cell_tree.bzl), with the Python toolchain's
+Run by the cell_tree rule's action (torch/private/rules/cell_tree.bzl), with the Python toolchain's
 interpreter, on the wheels that the spoke repository fetched with Bazel's downloader (sha256
 checked there). One tree matters: torch's ELF RUNPATHs ($ORIGIN/../../nvidia/<pkg>/lib) expect
 the NVIDIA packages next to torch. The work is spread over one process per core by size,
