@@ -10,7 +10,9 @@ lock of the integration tests), prints for each cell:
 (a) the first remote run of a torch test: wall time and bytes Bazel uploaded (bytes its server
     sent to the service: the kernel's per-socket counters, `ss -ti`, sampled while it runs);
 (b) a second test target on the same cell: wall time and bytes uploaded (goal: its own
-    sources only; the tree is already in the CAS);
+    sources only; the wheels are already in the CAS). A test stages the cell's wheels, not its
+    tree, and the launcher installs the tree on the worker;
+(e) the same, on a worker that keeps the trees it installed (RULES_TORCH_TREE_CACHE);
 (c) `bazel clean`, then both tests again: wall time (remote cache hits);
 (d) `bazel clean`, then one test with --remote_download_minimal --nocache_test_results (it
     executes remotely again): wall time and bytes written under the output base (external/,
@@ -97,6 +99,12 @@ def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: 
     with Uploads(port) as sent:
         wall, out = timed(ws, "test", *flags, second)
     print(f"(b) second test on the same cell ({second}): {wall:.1f} s, {sent.total / 1e3:.1f} kB uploaded; processes: {remote._processes(out)}")
+    # A worker that keeps the trees it installs (RULES_TORCH_TREE_CACHE): the first test on it
+    # installs the cell from its wheels, the next ones find it.
+    cache = ["--test_env=RULES_TORCH_TREE_CACHE=/var/cache/rules_torch_trees", "--nocache_test_results"]
+    timed(ws, "test", *flags, *cache, first)
+    wall, out = timed(ws, "test", *flags, *cache, second)
+    print(f"(e) second test, worker tree cache warm (--test_env=RULES_TORCH_TREE_CACHE=...): {wall:.1f} s; processes: {remote._processes(out)}")
     must(ws.bazel("clean"), "bazel clean")
     with Uploads(port) as sent:
         wall, out = timed(ws, "test", *flags, first, second)
