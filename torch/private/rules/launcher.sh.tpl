@@ -120,6 +120,26 @@ rtree() {
   tree=$dest/site-packages
 }
 
+# want_python VERSION CELL: the interpreter must be the Python the cell is locked for, and not a
+# free-threaded build of it: the cell's compiled modules (torch/_C) load in no other, and torch
+# would fail later with "Failed to load PyTorch C extensions".
+have_python=
+want_python() {
+  if [ -z "$have_python" ]; then
+    have_python=$("$python" -S -c 'import sys, sysconfig
+print("%d.%d%s" % (*sys.version_info[:2], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""), sys.executable)') || {
+      echo "rules_torch launcher: %TARGET%: the interpreter $python does not run (it is %PYTHON_ORIGIN%)" >&2
+      exit 1
+    }
+  fi
+  [ "${have_python%% *}" != "$1" ] || return 0
+  case ${have_python%% *} in *t) build=" (free-threaded)" ;; *) build= ;; esac
+  echo "rules_torch launcher: %TARGET% would run Python ${have_python%% *}$build (${have_python#* }), but cell $2 is locked for Python $1: torch's compiled modules load in no other Python.
+The interpreter is %PYTHON_ORIGIN%.
+Fix: register a Python $1 toolchain (rules_python: python.toolchain(python_version = \"$1\")), or lock a cell for this Python (the lock tool's --python ${have_python%% *})." >&2
+  exit 1
+}
+
 join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
   eval "_v=\${$1:-}"
   if [ -z "$_v" ]; then eval "$1=\$2"; else eval "$1=\"\$_v:\$2\""; fi

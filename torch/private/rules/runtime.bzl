@@ -187,6 +187,23 @@ def _tree_lines(ctx, index, tree, staged, lines):
     lines.append("tree{}=$tree".format(index))
     lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
 
+def _double_quoted(text):
+    """`text` escaped for the inside of a shell string in double quotes."""
+    for char in ["\\", "\"", "$", "`"]:
+        text = text.replace(char, "\\" + char)
+    return text
+
+def _interpreter_origin(runtime):
+    """Where the launcher's interpreter comes from, for the message of a wrong one."""
+    if runtime.interpreter_path:
+        return "the Python toolchain's interpreter_path " + runtime.interpreter_path
+    if runtime.interpreter.basename == "py3wrapper.sh":
+        return (
+            "Bazel's autodetecting Python toolchain, which runs the first python3 on the test's PATH " +
+            "(--incompatible_strict_action_env, Bazel 9's default, makes that /bin:/usr/bin:/usr/local/bin)"
+        )
+    return "the Python toolchain's interpreter " + str(runtime.interpreter.owner)
+
 def _executable_impl(ctx):
     binary = ctx.attr.binary
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
@@ -206,6 +223,8 @@ def _executable_impl(ctx):
         path = _locate(ctx, entry.dir, entry.probe, 1, generated, roots, lib_lines)
         lib_lines.append("join libs " + path)
     trees = runtime_info.trees.to_list()
+    for version, cell in sorted({t.python: t.cell for t in trees}.items()):
+        lib_lines.append("want_python {} {}".format(_shell_quote(version), _shell_quote(cell)))
     for index, tree in enumerate(trees):
         roots[_runfiles_path(ctx, tree.site_packages)] = "tree{}".format(index)
         _tree_lines(ctx, index, tree, ctx.attr._stage_trees, lib_lines)
@@ -224,6 +243,7 @@ def _executable_impl(ctx):
             "%LIB_DIRS%": "\n".join(lib_lines),
             "%MAIN%": _shell_quote(_runfiles_path(ctx, ctx.file.main)),
             "%PYTHON%": python,
+            "%PYTHON_ORIGIN%": _double_quoted(_interpreter_origin(runtime)),
             "%TARGET%": str(ctx.label),
         },
     )
