@@ -75,7 +75,6 @@ class ImportTorchTest(unittest.TestCase):
     def test_tree_not_staged_and_not_written(self):
         # A test's runfiles hold the tree's stamp, not the tree (which a sandbox would stage one
         # symlink per file), and nothing the test imports writes a pyc into the shared tree.
-
         if os.environ.get("RUNFILES_DIR"):
             staged = [d for d, _, _ in os.walk(os.environ["RUNFILES_DIR"]) if os.path.basename(d) == "site-packages"]
         else:
