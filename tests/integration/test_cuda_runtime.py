@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -320,7 +321,7 @@ def test_gpu_ops(ws):
 
 
 def test_doctor_reports_cuda_and_exits_0(ws):
-    result = ws.bazel("run", "@torch//:doctor")
+    result = ws.bazel("run", "@torch//:doctor", "--", "--verbose")
     out = result.stdout
     assert result.returncode == 0, out[-8000:]
     assert f"torch:           {TORCH}" in out, out[-8000:]
@@ -334,6 +335,14 @@ def test_doctor_reports_cuda_and_exits_0(ws):
         assert any(line.split()[:1] == ["ok"] and line.endswith("/" + library) for line in out.splitlines()), (
             f"no 'ok' line for {library}:\n{out[-8000:]}"
         )
+
+
+def test_doctor_fits_on_a_screen(ws):
+    result = ws.bazel("run", "@torch//:doctor")
+    out = result.stdout[result.stdout.index("torch:           "):]
+    assert result.returncode == 0, result.stdout[-8000:]
+    assert len(out.splitlines()) <= 15, out
+    assert re.search(r"libraries:       (\d{2,}) in \d+ directories first on LD_LIBRARY_PATH: \1 resolve, 0 unresolved", out), out
 
 
 def test_doctor_exits_1_on_unresolvable_library(ws):

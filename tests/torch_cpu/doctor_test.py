@@ -17,10 +17,10 @@ def _doctor():
     return module
 
 
-def _run(doctor):
+def _run(doctor, *argv):
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = doctor.main()
+        code = doctor.main(list(argv))
     return code, out.getvalue()
 
 
@@ -30,8 +30,14 @@ class DoctorTest(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("variant:         cpu", out)
         self.assertIn("CUDA (build):    none", out)
-        self.assertIn("libtorch_cpu.so", out)
+        self.assertRegex(out, r"libraries:       (\d+) in \d+ directories first on LD_LIBRARY_PATH: \1 resolve, 0 unresolved")
         self.assertIn("every library resolves", out)
+        # A screenful: one line per fact, not one per library (--verbose lists them).
+        self.assertLessEqual(len(out.splitlines()), 15, out)
+        self.assertNotIn("libtorch_cpu.so", out)
+        code, verbose = _run(_doctor(), "--verbose")
+        self.assertEqual(code, 0, verbose)
+        self.assertTrue(any(line.split()[:1] == ["ok"] and "/libtorch_cpu.so" in line for line in verbose.splitlines()), verbose)
         # torch's own RECORD alone lists thousands of files; none was changed.
         self.assertRegex(out, r"installed files: \d{4,} checked against the wheels' RECORD \(size, sha256\): none damaged")
 
@@ -85,7 +91,10 @@ class DoctorTest(unittest.TestCase):
         finally:
             shutil.rmtree(broken)
         self.assertEqual(code, 1, out)
-        self.assertIn("MISSING libzzz.so", out)
+        # The problem comes first, naming what is missing and what needs it.
+        self.assertTrue(out.splitlines()[0].startswith("  MISSING  libzzz.so (needed by "), out)
+        self.assertIn("libbroken.so", out.splitlines()[0])
+        self.assertIn("1 unresolved", out)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
-"""bazel run @<hub>//:doctor: what torch this build selected and whether its libraries load.
+"""bazel run @<hub>//:doctor [-- --verbose]: what torch this build selected and whether its
+libraries load.
 
-Prints the torch build, its CUDA/cuDNN versions, every shared library the launcher put on
-LD_LIBRARY_PATH with where each of its dependencies resolved, the NVIDIA driver (if any) and
-whether a GPU is usable, and checks every installed file against its wheel's RECORD (size and
-sha256). Exits 1 when a library has a dependency that cannot be resolved or a file is damaged.
+Prints a screenful, problems first: every library with a dependency that resolves nowhere and
+every damaged file, then the torch build, its CUDA/cuDNN versions, the NVIDIA driver (if any),
+whether a GPU is usable, how many shared libraries the launcher put on LD_LIBRARY_PATH and how
+many resolve, and how many installed files match their wheel's RECORD (size and sha256).
+`--verbose` adds every library with its directory. Exits 1 when a library has a dependency that
+cannot be resolved or a file is damaged.
 """
 
+import argparse
 import base64
 import concurrent.futures
 import csv
@@ -124,13 +128,30 @@ def _installed_trees():
     return [p for p in sys.path if os.path.isdir(p) and glob.glob(os.path.join(p, "*.dist-info", "RECORD"))]
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bazel run @torch//:doctor --", description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="also list every shared library and whether it resolves")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     # torch warns at import when numpy is absent; the doctor reports that on a line of its own.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
         import torch
 
     lib_dirs = [d for d in os.environ.get("RULES_TORCH_LIB_DIRS", "").split(":") if d]
+    libraries = []  # (path, missing, optional)
+    for path in _libraries(lib_dirs):
+        libraries.append((path, *_unresolved(path)))
+    broken = [(path, missing) for path, missing, _ in libraries if missing]
+    checked, damaged = verify_installed(_installed_trees())
+
+    # Problems first: what to fix is on the first lines, whatever the size of the closure.
+    for path, missing in broken:
+        print(f"  MISSING  {', '.join(missing)} (needed by {path})")
+    for problem in damaged[:50]:
+        print(f"  DAMAGED  {problem}")
+    if len(damaged) > 50:
+        print(f"  ... and {len(damaged) - 50} more damaged files")
+
     print(f"torch:           {torch.__version__} ({os.path.dirname(torch.__file__)})")
     print(f"variant:         {_variant(torch)}")
     print(f"platform:        {sys.platform} {platform.machine()}, Python {platform.python_version()}")
@@ -145,18 +166,18 @@ def main():
     print(f"NVIDIA driver:   {_driver() or 'none found'}")
     usable = torch.cuda.is_available()
     print(f"GPU usable:      {'yes: ' + torch.cuda.get_device_name(0) if usable else 'no'}")
-    print(f"library dirs:    {len(lib_dirs)} (first on LD_LIBRARY_PATH)")
-    broken = 0
-    for path in _libraries(lib_dirs):
-        missing, optional = _unresolved(path)
-        status = "ok" if not missing else "MISSING " + ", ".join(missing)
-        broken += bool(missing)
-        note = f" (optional plugin; its transport needs the host's {', '.join(optional)})" if optional else ""
-        print(f"  {status:8} {path}{note}")
-    checked, damaged = verify_installed(_installed_trees())
+    plugins = sum(1 for _, missing, optional in libraries if optional and not missing)
+    note = f" ({plugins} optional plugins need the host's network stacks)" if plugins else ""
+    print(
+        f"libraries:       {len(libraries)} in {len(lib_dirs)} directories first on LD_LIBRARY_PATH: "
+        f"{len(libraries) - len(broken)} resolve, {len(broken)} unresolved{note}"
+    )
     print(f"installed files: {checked} checked against the wheels' RECORD (size, sha256): {len(damaged) or 'none'} damaged")
-    for problem in damaged[:50]:
-        print(f"  DAMAGED  {problem}")
+    if args.verbose:
+        for path, missing, optional in libraries:
+            status = "ok" if not missing else "MISSING " + ", ".join(missing)
+            extra = f" (optional plugin; its transport needs the host's {', '.join(optional)})" if optional else ""
+            print(f"  {status:8} {path}{extra}")
     if damaged:
         print(
             "doctor: the installed tree was changed after it was installed. The next `bazel build` or `bazel test` "
@@ -165,10 +186,11 @@ def main():
             file=sys.stderr,
         )
     if broken:
-        print(f"doctor: {broken} librar{'y' if broken == 1 else 'ies'} with unresolved dependencies", file=sys.stderr)
+        print(f"doctor: {len(broken)} librar{'y' if len(broken) == 1 else 'ies'} with unresolved dependencies", file=sys.stderr)
     if broken or damaged:
         return 1
-    print("doctor: every library resolves (driver libraries and optional host network stacks excepted)")
+    more = "" if args.verbose else "; `-- --verbose` lists each library"
+    print(f"doctor: every library resolves (driver libraries and optional host network stacks excepted){more}")
     return 0
 
 
