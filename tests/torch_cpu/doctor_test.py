@@ -92,7 +92,7 @@ class DoctorTest(unittest.TestCase):
             shutil.rmtree(broken)
         self.assertEqual(code, 1, out)
         # The problem comes first, naming what is missing and what needs it.
-        self.assertTrue(out.splitlines()[0].startswith("  MISSING  libzzz.so (needed by "), out)
+        self.assertTrue(out.splitlines()[0].startswith("  MISSING libzzz.so (needed by "), out)
         self.assertIn("libbroken.so", out.splitlines()[0])
         self.assertIn("1 unresolved", out)
 

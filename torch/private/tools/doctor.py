@@ -146,7 +146,7 @@ def main(argv=None):
 
     # Problems first: what to fix is on the first lines, whatever the size of the closure.
     for path, missing in broken:
-        print(f"  MISSING  {', '.join(missing)} (needed by {path})")
+        print(f"  MISSING {', '.join(missing)} (needed by {path})")
     for problem in damaged[:50]:
         print(f"  DAMAGED  {problem}")
     if len(damaged) > 50:
