@@ -133,6 +133,9 @@ fingerprint() {
 # own run-time compilation inside a test (inductor's CPU backend, cpp_extension.load_inline, which
 # also needs ninja) finds them on PATH, as it would on a developer's machine.
 PACKAGES=(bazel-bootstrap gcc g++ ninja-build)
+# A program of each package, in the same order: the every-run check looks for these files (an
+# exec of dpkg in the chroot would cost every Bazel command a chroot start).
+PROGRAMS=(bazel gcc g++ ninja)
 install_packages() {
   local status
   status=$(in_chroot dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -c '^install ok installed$' || true)
@@ -146,7 +149,9 @@ install_packages() {
 
 if [ -e "$STAMP" ] && [ -x "$ROOT/usr/bin/bazel" ]; then
   # A chroot provisioned before a package joined the list gets it now.
-  [ -x "$ROOT/usr/bin/ninja" ] || install_packages || die "apt-get install ${PACKAGES[*]} failed"
+  for program in "${PROGRAMS[@]}"; do
+    [ -x "$ROOT/usr/bin/$program" ] || { install_packages || die "apt-get install ${PACKAGES[*]} failed"; break; }
+  done
   print=$(fingerprint)
   if [ "$(cat "$ROOT/etc/rules_torch/fingerprint" 2>/dev/null)" != "$print" ]; then
     configure

@@ -95,7 +95,7 @@ rtree() {
   fi
   cell=$2 extractor=$(rloc "$3" "$3" 0)
   shift 3
-  base=${RULES_TORCH_TREE_CACHE:-${TEST_TMPDIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/rules_torch/trees}}
+  base=${RULES_TORCH_TREE_CACHE:-${TEST_TMPDIR:-$cache_home/rules_torch/trees}}
   dest=$base/$(cat "$s")
   if [ ! -f "$dest/site-packages/.rules_torch_stamp" ]; then
     mkdir -p "$base"
@@ -146,6 +146,8 @@ join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
 }
 
 python=%PYTHON%
+# Where a program outside a test keeps what it writes (trees it installed, numba's cache).
+cache_home=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}
 libs=
 shared=
 %LIB_DIRS%
@@ -168,7 +170,7 @@ export RULES_TORCH_LIB_DIRS="$libs"
 # A user's values win.
 if [ -n "$shared" ]; then
   export PYTHONDONTWRITEBYTECODE="${PYTHONDONTWRITEBYTECODE:-1}"
-  export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-${TEST_TMPDIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}}/numba}"
+  export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-${TEST_TMPDIR:-$cache_home}/numba}"
 fi
 
 # Triton dlopens the driver's libcuda.so.1 by path: point it at the driver when the dynamic
