@@ -29,17 +29,10 @@ from rules_torch.cells import (
 from rules_torch.errors import LockError, MissingCellError, UsageError, report
 from rules_torch.hashing import HashCache, default_cache_dir
 from rules_torch.index import Fetcher, to_url
-from rules_torch.lock_schema import validate
-from rules_torch.lockfile import (
-    dumps,
-    lock_command,
-    lock_document,
-    requirements_filename,
-    requirements_text,
-    write_atomic,
-)
+from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
 from rules_torch.proxy import FirstIndexProxy
-from rules_torch.resolve import PIP_METADATA_ONLY, LockedWheel, PipSettings, Request, pip_version, resolve_cell
+from rules_torch.requirements import requirements_filename, requirements_text
+from rules_torch.resolve import PIP_METADATA_ONLY, LockedWheel, PipSettings, pip_version, resolve_cell
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl/{variant}"
 PYPI = "https://pypi.org/simple"

@@ -23,67 +23,17 @@ from rules_torch.cells import PLATFORMS, Cell, natural_key, variant_of
 from rules_torch.errors import LockError, MissingCellError
 from rules_torch.hashing import HashCache
 from rules_torch.index import IndexFile
+from rules_torch.lockfile import Request, WheelEntry
 from rules_torch.proxy import FirstIndexProxy
 
 _SHIM = Path(__file__).with_name("_pip_shim.py")
 
 
 @dataclasses.dataclass(frozen=True)
-class Request:
-    """What the user asked for; recorded verbatim in the lock."""
+class LockedWheel(WheelEntry):
+    """One wheel of a resolved cell: its lock entry, and what in the cell requires it."""
 
-    torch: str
-    torchvision: str | None
-    torchaudio: str | None
-    variants: list[str]
-    platforms: list[str]
-    pythons: list[str]
-    index_url: str
-    extra_index_urls: list[str]
-    find_links: list[str]
-    # --with: more top-level requirements locked into every cell (e.g. numpy, which torch
-    # uses when present); recorded as the lock's "with" field.
-    with_requirements: list[str] = dataclasses.field(default_factory=list)
-
-    def pins(self) -> dict[str, str]:
-        """Top-level project -> requested version, for the projects requested."""
-        versions = {"torch": self.torch, "torchvision": self.torchvision, "torchaudio": self.torchaudio}
-        return {name: version for name, version in versions.items() if version}
-
-    def roots(self) -> list[str]:
-        """The canonical names of every top-level requirement: the pins and --with's."""
-        return [*self.pins(), *(canonicalize_name(Requirement(r).name) for r in self.with_requirements)]
-
-    def as_json(self) -> dict[str, object]:
-        data = dataclasses.asdict(self)
-        # Absent rather than empty: locks written without --with stay byte-identical.
-        data.pop("with_requirements")
-        if self.with_requirements:
-            data["with"] = list(self.with_requirements)
-        return data
-
-
-@dataclasses.dataclass(frozen=True)
-class LockedWheel:
-    """One wheel of a resolved cell."""
-
-    name: str
-    version: str
-    filename: str
-    url: str
-    sha256: str | None
-    extras: tuple[str, ...]
     required_by: tuple[str, ...]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "extras": list(self.extras),
-            "filename": self.filename,
-            "name": self.name,
-            "sha256": self.sha256,
-            "url": self.url,
-            "version": self.version,
-        }
 
 
 @dataclasses.dataclass(frozen=True)

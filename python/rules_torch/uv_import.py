@@ -34,8 +34,7 @@ from packaging.version import Version
 from rules_torch.cells import PLATFORMS, VARIANT_FORMS, VARIANT_RE, Cell, cp_tag, natural_key, python_tuple
 from rules_torch.errors import LockError, UsageError, report
 from rules_torch.hashing import HashCache, default_cache_dir
-from rules_torch.lock_schema import validate
-from rules_torch.lockfile import SCHEMA_VERSION, dumps, write_atomic
+from rules_torch.lockfile import FromUv, Request, WheelEntry, dumps, lock_document, validate, write_atomic
 
 try:
     import tomllib
@@ -344,7 +343,7 @@ def _select_wheel(walk: _CellWalk, package: dict[str, Any], ranks: dict[tags.Tag
     return best[1]
 
 
-def _wheel_entry(lock: UvLock, node: _Node, wheel: dict[str, Any], hashes: HashCache) -> dict[str, Any]:
+def _wheel_entry(lock: UvLock, node: _Node, wheel: dict[str, Any], hashes: HashCache) -> WheelEntry:
     if "url" in wheel:
         url = wheel["url"]
     else:
@@ -354,19 +353,17 @@ def _wheel_entry(lock: UvLock, node: _Node, wheel: dict[str, Any], hashes: HashC
     digest = wheel.get("hash", "")
     # uv records no hash for wheels of a local directory (a flat index): compute it once.
     sha256 = digest[len("sha256:") :] if digest.startswith("sha256:") else hashes.sha256(url)
-    return {
-        "extras": sorted(node.extras),
-        "filename": filename,
-        "name": canonicalize_name(node.package["name"]),
-        "sha256": sha256,
-        "url": url,
-        "version": str(node.package["version"]),
-    }
+    return WheelEntry(
+        name=canonicalize_name(node.package["name"]),
+        version=str(node.package["version"]),
+        filename=filename,
+        url=url,
+        sha256=sha256,
+        extras=tuple(sorted(node.extras)),
+    )
 
 
-def import_cell(
-    lock: UvLock, cell: Cell, variant: Variant, hashes: HashCache, all_packages: bool
-) -> list[dict[str, Any]]:
+def import_cell(lock: UvLock, cell: Cell, variant: Variant, hashes: HashCache, all_packages: bool) -> list[WheelEntry]:
     walk = _CellWalk(lock, cell, variant)
     for dependency in _root_dependencies(lock, walk, variant, all_packages):
         walk.add(walk.pick(dependency, lock.project), dependency.get("extra", []))
@@ -438,34 +435,34 @@ def import_lock(args: argparse.Namespace, base: Path, argv: list[str]) -> dict[s
             f"({', '.join(v.name for v in variants)}); name them with --platforms and --python to see what is missing"
         )
     hashes = HashCache(None if args.no_cache else base / args.cache_dir, args.timeout)
-    cells: dict[str, Any] = {}
+    cells: dict[Cell, list[WheelEntry]] = {}
     versions: dict[str, set[str]] = {name: set() for name in _TORCH_ROOTS}
     for variant in variants:
         for platform, python in coordinates:
             cell = Cell(variant.name, platform, python)
-            wheels = import_cell(lock, cell, variant, hashes, args.all_packages)
-            for wheel in wheels:
-                if wheel["name"] in versions:
-                    versions[wheel["name"]].add(wheel["version"])
-            cells[cell.key] = {"platform": platform, "python": python, "variant": variant.name, "wheels": wheels}
-    request = {
-        "extra_index_urls": [],
-        "find_links": [],
-        "from_uv": {
-            "args": _recorded_args(argv),
-            "extras": {v.name: v.extra for v in variants},
-            "uv_lock": args.from_uv,
-            "uv_lock_sha256": lock.sha256,
-        },
-        "index_url": "",
-        "platforms": sorted({p for p, _ in coordinates}),
-        "pythons": sorted({py for _, py in coordinates}, key=python_tuple),
-        "torch": _release(versions["torch"]),
-        "torchaudio": _release(versions["torchaudio"]),
-        "torchvision": _release(versions["torchvision"]),
-        "variants": [v.name for v in variants],
-    }
-    return {"cells": dict(sorted(cells.items())), "request": request, "schema_version": SCHEMA_VERSION}
+            cells[cell] = import_cell(lock, cell, variant, hashes, args.all_packages)
+            for wheel in cells[cell]:
+                if wheel.name in versions:
+                    versions[wheel.name].add(wheel.version)
+    request = Request(
+        torch=_release(versions["torch"]),
+        torchvision=_release(versions["torchvision"]),
+        torchaudio=_release(versions["torchaudio"]),
+        variants=[v.name for v in variants],
+        platforms=sorted({p for p, _ in coordinates}),
+        pythons=sorted({py for _, py in coordinates}, key=python_tuple),
+        # The sources are uv's, recorded per wheel.
+        index_url="",
+        extra_index_urls=[],
+        find_links=[],
+        from_uv=FromUv(
+            args=_recorded_args(argv),
+            extras={v.name: v.extra for v in variants},
+            uv_lock=args.from_uv,
+            uv_lock_sha256=lock.sha256,
+        ),
+    )
+    return lock_document(request, cells)
 
 
 def _torch_wheels_everywhere(lock: UvLock, variants: list[Variant], platform: str, python: str) -> bool:

@@ -20,7 +20,7 @@ from rules_torch.cells import Cell
 from rules_torch.errors import LockError
 from rules_torch.hashing import HashCache
 from rules_torch.index import file_url_to_path
-from rules_torch.lock_schema import load_lock
+from rules_torch.lockfile import load_lock
 from rules_torch.resolve import PIP_METADATA_ONLY
 
 PIP_DOWNLOADS_IN_DRY_RUN = Version(pip.__version__) < PIP_METADATA_ONLY

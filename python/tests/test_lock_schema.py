@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rules_torch import lock_schema
-from rules_torch.lock_schema import LockSchemaError, load_lock, validate
+from rules_torch.lockfile import LockSchemaError, dumps, load_lock, lock_document, parse_document, validate
 
 SHA = "0123456789abcdef" * 4
 VALID = {
@@ -179,3 +179,20 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lock_schema.main([str(good), str(tmp_path / "missing.json")]) == 1
     captured = capsys.readouterr()
     assert "error: " in captured.err and "missing.json: no such lock file" in captured.err
+
+
+def test_a_real_lock_round_trips_through_the_model() -> None:
+    """lock_document rebuilds a real lock byte for byte from its parsed request and cells, so
+    the model's shapes hold every field the lock has."""
+    path = Path(__file__).resolve().parents[2] / "tests" / "locks" / "torch_cpu.lock.json"
+    text = path.read_text(encoding="utf-8")
+    assert dumps(lock_document(*parse_document(load_lock(path)))) == text
+
+
+def test_an_imported_lock_round_trips_through_the_model() -> None:
+    data = copy.deepcopy(VALID)
+    from_uv = {"args": ["--from-uv", "uv.lock"], "extras": {"cpu": "cpu"}, "uv_lock": "uv.lock", "uv_lock_sha256": SHA}
+    data["request"].update(torch=None, index_url="", extra_index_urls=[], from_uv=from_uv)
+    data["request"]["with"] = ["numpy"]
+    validate(data)
+    assert lock_document(*parse_document(data)) == data

@@ -12,7 +12,7 @@ import pytest
 from locktest import invoke
 from machine_indexes import machine_sources, pypi_reachable, torch_2_13_cpu_args, torch_2_14_cu130_args
 
-from rules_torch.lock_schema import load_lock
+from rules_torch.lockfile import load_lock
 
 pytestmark = pytest.mark.real_torch
 

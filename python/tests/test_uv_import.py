@@ -18,7 +18,7 @@ from locktest import invoke
 from machine_indexes import machine_sources, pypi_reachable
 from uv_project import make_project, uv_binary
 
-from rules_torch.lock_schema import load_lock
+from rules_torch.lockfile import load_lock
 
 # A uv.lock as uv 0.13 writes it for PyTorch's setup, cut down to what the importer reads.
 _SHA = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("cpu", "cu", "fl", "fl-src", "arm")}

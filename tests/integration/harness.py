@@ -25,7 +25,10 @@ BAZEL = REPO / "tools" / "bazel"
 WORKSPACES = REPO / "tests" / "integration" / ".workspaces"
 
 sys.path.insert(0, str(REPO / "tests" / "support"))
+sys.path.insert(0, str(REPO / "python"))
 from fake_wheels import Wheel  # noqa: E402
+from rules_torch.cells import Cell  # noqa: E402
+from rules_torch.lockfile import Request, WheelEntry, dumps, lock_document  # noqa: E402
 
 PLATFORM_TAGS = {
     "linux_x86_64": "linux_x86_64",
@@ -93,44 +96,29 @@ class Workspace:
         return target
 
     def add_wheel(self, wheel: Wheel, content: bytes | None = None) -> dict:
-        """Writes a wheel file and returns its lock entry (file:// URL, sha256 of the content)."""
+        """Writes a wheel file and returns its lock entry (file:// URL, sha256 of the content), as
+        JSON that a test may edit before write_lock."""
         data = wheel.build() if content is None else content
         path = self.root / "wheels" / wheel.filename
         path.write_bytes(data)
-        return {
-            "extras": [],
-            "filename": wheel.filename,
-            "name": wheel.name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "url": path.as_uri(),
-            "version": wheel.version,
-        }
+        entry = WheelEntry(wheel.name, wheel.version, wheel.filename, path.as_uri(), hashlib.sha256(data).hexdigest(), ())
+        return entry.as_json()
 
     def write_lock(self, cells: dict[tuple[str, ...], list[dict]], path: str = "torch.lock.json", python: str = "3.11") -> None:
         """Writes a schema-1 lock for {(variant, platform[, python]): [wheel entries]}."""
-        lock_cells = {}
-        pythons = set()
-        for cell, wheels in cells.items():
-            variant, platform, cell_python = (*cell, python)[:3]
-            pythons.add(cell_python)
-            key = f"{variant}_{platform}_cp{cell_python.replace('.', '')}"
-            lock_cells[key] = {"platform": platform, "python": cell_python, "variant": variant, "wheels": sorted(wheels, key=lambda w: w["name"])}
-        lock = {
-            "cells": lock_cells,
-            "request": {
-                "extra_index_urls": ["https://pypi.org/simple"],
-                "find_links": [],
-                "index_url": "https://download.pytorch.org/whl/{variant}",
-                "platforms": sorted({cell[1] for cell in cells}),
-                "pythons": sorted(pythons),
-                "torch": "2.5.1",
-                "torchaudio": None,
-                "torchvision": None,
-                "variants": sorted({cell[0] for cell in cells}),
-            },
-            "schema_version": 1,
-        }
-        self.write(path, json.dumps(lock, indent=2, sort_keys=True) + "\n")
+        lock_cells = {Cell(*(*cell, python)[:3]): [WheelEntry.from_json(wheel) for wheel in wheels] for cell, wheels in cells.items()}
+        request = Request(
+            torch="2.5.1",
+            torchvision=None,
+            torchaudio=None,
+            variants=sorted({cell.variant for cell in lock_cells}),
+            platforms=sorted({cell.platform for cell in lock_cells}),
+            pythons=sorted({cell.python for cell in lock_cells}),
+            index_url="https://download.pytorch.org/whl/{variant}",
+            extra_index_urls=["https://pypi.org/simple"],
+            find_links=[],
+        )
+        self.write(path, dumps(lock_document(request, lock_cells)))
 
     def lock_fake_cells(self, cells: list[tuple[str, str]]) -> None:
         self.write_lock({cell: [self.add_wheel(w) for w in fake_torch(*cell)] for cell in cells})
