@@ -27,9 +27,10 @@ from rules_torch.cells import (
     parse_with,
 )
 from rules_torch.errors import LockError, MissingCellError, UsageError, report
-from rules_torch.hashing import HashCache, default_cache_dir
+from rules_torch.hashing import HashCache
 from rules_torch.index import Fetcher, to_url
 from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
+from rules_torch.options import add_shared_options, hash_cache, working_directory
 from rules_torch.proxy import FirstIndexProxy
 from rules_torch.requirements import requirements_filename, requirements_text
 from rules_torch.resolve import PIP_METADATA_ONLY, LockedWheel, PipSettings, pip_version, resolve_cell
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     out = parser.add_argument_group("output")
-    out.add_argument("--output", required=True, metavar="FILE", help="lock file to write (replaced atomically)")
+    add_shared_options(out, "output")
     out.add_argument(
         "--requirements-dir",
         metavar="DIR",
@@ -176,20 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="cells resolved in parallel (default: %(default)s)",
     )
-    behaviour.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=default_cache_dir(),
-        metavar="DIR",
-        help="where computed sha256 digests are remembered by URL (default: %(default)s)",
-    )
-    behaviour.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    behaviour.add_argument(
-        "--timeout", type=float, default=60.0, metavar="SECONDS", help="network timeout (default: %(default)s)"
-    )
+    add_shared_options(behaviour, "behaviour")
     verbosity = behaviour.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="show pip's command lines and output")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="print errors and warnings only")
+    add_shared_options(verbosity, "verbosity")
     return parser
 
 
@@ -261,16 +252,14 @@ def lock_cells(
 
 
 def run(args: argparse.Namespace, log: _Log) -> int:
-    # Under `bazel run` the process starts in the runfiles tree; the user's paths are
-    # relative to where they typed the command.
-    base = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
+    base = working_directory()
     request = build_request(args)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     cells = make_cells(request.variants, request.platforms, request.pythons)
     output = base / args.output
     requirements_dir = base / args.requirements_dir if args.requirements_dir else None
-    hashes = HashCache(None if args.no_cache else base / args.cache_dir, args.timeout)
+    hashes = hash_cache(args, base)
     fetcher = Fetcher(args.timeout)
     pip = pip_version()
     sources = [request.index_url, *request.extra_index_urls, *request.find_links]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import os
 import re
 import sys
 import urllib.parse
@@ -33,8 +32,9 @@ from packaging.version import Version
 
 from rules_torch.cells import PLATFORMS, VARIANT_FORMS, VARIANT_RE, Cell, cp_tag, natural_key, python_tuple
 from rules_torch.errors import LockError, UsageError, report
-from rules_torch.hashing import HashCache, default_cache_dir
+from rules_torch.hashing import HashCache
 from rules_torch.lockfile import FromUv, Request, WheelEntry, dumps, lock_document, validate, write_atomic
+from rules_torch.options import add_shared_options, hash_cache, without_shared_options, working_directory
 
 try:
     import tomllib
@@ -434,7 +434,7 @@ def import_lock(args: argparse.Namespace, base: Path, argv: list[str]) -> dict[s
             f"{lock.path}: no platform and Python ({', '.join(pythons)}) has a torch wheel for every variant "
             f"({', '.join(v.name for v in variants)}); name them with --platforms and --python to see what is missing"
         )
-    hashes = HashCache(None if args.no_cache else base / args.cache_dir, args.timeout)
+    hashes = hash_cache(args, base)
     cells: dict[Cell, list[WheelEntry]] = {}
     versions: dict[str, set[str]] = {name: set() for name in _TORCH_ROOTS}
     for variant in variants:
@@ -456,7 +456,7 @@ def import_lock(args: argparse.Namespace, base: Path, argv: list[str]) -> dict[s
         extra_index_urls=[],
         find_links=[],
         from_uv=FromUv(
-            args=_recorded_args(argv),
+            args=without_shared_options(argv),
             extras={v.name: v.extra for v in variants},
             uv_lock=args.from_uv,
             uv_lock_sha256=lock.sha256,
@@ -485,22 +485,6 @@ def _tags(filename: str) -> frozenset[tags.Tag]:
         return parse_wheel_filename(filename)[3]
     except InvalidWheelFilename:
         return frozenset()
-
-
-def _recorded_args(argv: list[str]) -> list[str]:
-    """The command line minus --output and the cache/verbosity options: how to re-import."""
-    kept, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg in ("--output", "--cache-dir", "--timeout"):
-            skip = True
-            continue
-        if arg.startswith(("--output=", "--cache-dir=", "--timeout=")) or arg in ("-q", "--quiet", "--no-cache"):
-            continue
-        kept.append(arg)
-    return kept
 
 
 def _variant_names(items: list[str]) -> dict[str, str]:
@@ -563,24 +547,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="lock every dependency of the project, not only the closure of torch, torchvision and torchaudio "
         "(by default the project's other dependencies are left to its pip.parse hub)",
     )
-    parser.add_argument("--output", required=True, metavar="FILE", help="lock file to write (replaced atomically)")
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=default_cache_dir(),
-        metavar="DIR",
-        help="where computed sha256 digests are remembered by URL (default: %(default)s)",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="network timeout")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    add_shared_options(parser)
     return parser
 
 
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    base = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
+    base = working_directory()
     output = base / args.output
 
     def body() -> int:
