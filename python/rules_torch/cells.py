@@ -24,9 +24,10 @@ from rules_torch.errors import UsageError
 MANYLINUX_MAX_GLIBC_MINOR = 39
 MACOS_MAX = (15, 0)
 
-VARIANT_RE = re.compile(r"^(cpu|cu\d{2,3}|rocm\d+(\.\d+)*|xpu)$")
+# \Z, not $: "$" also matches before a final newline ("cpu\n" is no variant).
+VARIANT_RE = re.compile(r"^(cpu|cu\d{2,3}|rocm\d+(\.\d+)*|xpu)\Z")
 VARIANT_FORMS = "cpu, cu<NNN> (cu118, cu121, cu124, cu126, cu128, cu130, ...), rocm<X.Y> (rocm6.2, ...), xpu"
-_PYTHON_RE = re.compile(r"^3\.(\d+)$")
+_PYTHON_RE = re.compile(r"^3\.(\d+)\Z")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -194,8 +194,9 @@ def lock_command(request: Request, output: str, output_args: list[str]) -> str:
 
 # --- Reading and validating ----------------------------------------------------------------
 
-_PYTHON_RE = re.compile(r"^3\.\d+$")
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# \Z, not $: "$" also matches before a final newline, which a lock must not hold.
+_PYTHON_RE = re.compile(r"^3\.\d+\Z")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 # The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs, besides "any":
 # the same table as WHEEL_PLATFORM_PATTERNS in torch/private/lock/lock.bzl (a test checks they agree),
@@ -390,6 +391,8 @@ def _cell_problems(key: str, cell: object, request: dict[str, Any]) -> list[str]
         problems.append(f"{where}.wheels: {', '.join(duplicates)} listed more than once")
     if names != sorted(names):
         problems.append(f"{where}.wheels must be sorted by name")
+    if "torch" not in names:
+        problems.append(f"{where}: has no 'torch' wheel (every cell pins torch; the module extension refuses it)")
     return problems
 
 

@@ -16,7 +16,7 @@ def _cell(variant):
 
 _LOCK = {
     "cells": {"cpu_linux_x86_64_cp311": _cell("cpu"), "cu121_linux_x86_64_cp311": _cell("cu121")},
-    "request": {"platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "variants": ["cpu", "cu121"]},
+    "request": {"extra_index_urls": [], "find_links": [], "index_url": "", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "torchaudio": None, "torchvision": None, "variants": ["cpu", "cu121"]},
     "schema_version": 1,
 }
 
@@ -148,7 +148,7 @@ def _extra_locks_test(ctx):
     cell = dict(_cell("cu130"), wheels = [_wheel("torch", "2.14.1")])
     locks = {cu130: {
         "cells": {"cu130_linux_x86_64_cp311": cell},
-        "request": {"index_url": "https://pypi.org/simple", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.14.1", "variants": ["cu130"]},
+        "request": {"extra_index_urls": [], "find_links": [], "index_url": "https://pypi.org/simple", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.14.1", "torchaudio": None, "torchvision": None, "variants": ["cu130"]},
         "schema_version": 1,
     }}
     plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(extra_locks = [cu130])])], locks = locks))

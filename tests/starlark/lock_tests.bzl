@@ -1,6 +1,7 @@
 """Unit tests of torch/private/lock/lock.bzl: lock parsing, validation and their messages."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+load("//tests/locks:corpus.bzl", "LOCK_CORPUS")
 
 # buildifier: disable=bzl-visibility
 load("//torch/private/lock:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
@@ -33,10 +34,14 @@ def _lock(wheels = None, schema_version = 1, **cell_fields):
     return {
         "cells": {cell_key(cell["variant"], cell["platform"], cell["python"]): cell},
         "request": {
+            "extra_index_urls": [],
+            "find_links": [],
             "index_url": "https://download.pytorch.org/whl/{variant}",
             "platforms": ["linux_x86_64"],
             "pythons": ["3.11"],
             "torch": "2.5.1",
+            "torchaudio": None,
+            "torchvision": None,
             "variants": ["cpu"],
         },
         "schema_version": schema_version,
@@ -226,6 +231,25 @@ def _runtime_wheel_test(ctx):
         asserts.false(env, is_runtime_wheel(name), name)
     return unittest.end(env)
 
+def _corpus_test(ctx):
+    """Every lock of tests/locks/corpus.bzl is judged as the corpus says.
+
+    python/tests/test_lock_corpus.py holds the lock tool's validator to the same corpus.
+    """
+    env = unittest.begin(ctx)
+    for case in LOCK_CORPUS:
+        text = case["text"] if "text" in case else json.encode(case["lock"])
+        parsed = parse_lock(text, "//:{}.lock.json".format(case["name"]))
+        expected = case.get("error_starlark", case["error"])
+        if expected == None:
+            asserts.equals(env, None, parsed.error, case["name"])
+            asserts.true(env, parsed.lock != None, case["name"])
+        else:
+            asserts.equals(env, None, parsed.lock, case["name"])
+            asserts.true(env, expected in (parsed.error or ""), "{}: expected {} in the error: {}".format(case["name"], repr(expected), parsed.error))
+    return unittest.end(env)
+
+corpus_test = unittest.make(_corpus_test)
 valid_lock_test = unittest.make(_valid_lock_test)
 malformed_json_test = unittest.make(_malformed_json_test)
 schema_version_test = unittest.make(_schema_version_test)
@@ -254,4 +278,5 @@ def lock_test_suite(name):
         unavailable_fix_test,
         hand_edited_wheels_test,
         cell_grammar_test,
+        corpus_test,
     )

@@ -26,6 +26,25 @@ WHEEL_PLATFORM_PATTERNS = {
     "windows_amd64": [["win_amd64", ""]],
 }
 
+# The fields of a lock's `request` and their types, as the lock tool's validator
+# (python/rules_torch/lockfile.py) has them; the last two were added after schema 1 was published,
+# and absent means empty. tests/locks/corpus.bzl holds both validators to the same locks.
+_REQUEST_FIELDS = {
+    "torch": "string",
+    "torchvision": "string or null",
+    "torchaudio": "string or null",
+    "variants": "list of strings",
+    "platforms": "list of strings",
+    "pythons": "list of strings",
+    "index_url": "string",
+    "extra_index_urls": "list of strings",
+    "find_links": "list of strings",
+    "with": "list of strings",
+    "from_uv": "object",
+}
+_OPTIONAL_REQUEST_FIELDS = ["with", "from_uv"]
+_URL_SCHEMES = ["https://", "http://", "file://"]
+
 # Wheels that make up torch itself and its native runtime. Everything else in a cell is a
 # pure-Python (or at least torch-independent) dependency that a user's pip.parse hub may supply.
 _RUNTIME_PREFIXES = ["nvidia-", "cuda-", "pytorch-triton"]
@@ -293,9 +312,39 @@ def _validate_wheel(wheel, where):
         return "{}: no sha256. Every wheel must be pinned by hash; regenerate the lock with the lock tool, which computes missing hashes".format(where)
     if not _is_sha256(wheel["sha256"]):
         return "{}: sha256 must be 64 lowercase hex digits, got {}".format(where, repr(wheel["sha256"]))
-    extras = wheel.get("extras", [])
-    if type(extras) != "list":
+    if _normalize(wheel["name"]) != wheel["name"]:
+        return "{}: name must be a normalized project name (PEP 503), e.g. '{}'".format(where, _normalize(wheel["name"]))
+    if not [scheme for scheme in _URL_SCHEMES if wheel["url"].startswith(scheme)]:
+        return "{}: url '{}' must start with https://, http:// or file://".format(where, wheel["url"])
+    if "extras" not in wheel:
+        return "{}: 'extras' is missing (a list of strings, [] when none)".format(where)
+    if not _is_strings(wheel["extras"]):
         return "{}: 'extras' must be a list of strings".format(where)
+    return None
+
+def _is_strings(value):
+    return type(value) == "list" and not [item for item in value if type(item) != "string"]
+
+def _request_error(request):
+    """What is wrong with a lock's `request` (as the lock tool's validator sees it), or None."""
+    if type(request) != "dict":
+        return "'request' must be an object"
+    for field, expected in _REQUEST_FIELDS.items():
+        if field not in request:
+            if field in _OPTIONAL_REQUEST_FIELDS:
+                continue
+            return "request.{} is missing ({})".format(field, expected)
+        value = request[field]
+        if field == "from_uv":
+            if type(value) != "dict":
+                return "request.from_uv must be an object"
+        elif field == "torch" and value == None and "from_uv" in request:
+            continue  # an imported lock's variants may pin different torch releases
+        elif expected.startswith("list"):
+            if not _is_strings(value):
+                return "request.{} must be a list of strings, got {}".format(field, repr(value))
+        elif not (type(value) == "string" or (value == None and "null" in expected)):
+            return "request.{} must be a {}, got {}".format(field, expected, repr(value))
     return None
 
 def _validate_cell(key, cell, where):
@@ -358,9 +407,9 @@ def parse_lock(content, source, output = None):
             "rules_torch: lock file {} has schema_version {}, but this rules_torch reads schema_version {}. " +
             "Regenerate the lock with the lock tool of the rules_torch version in use: {}"
         ).format(source, repr(version), SCHEMA_VERSION, hint))
-    request = data.get("request", {})
-    if type(request) != "dict":
-        return struct(lock = None, error = "rules_torch: lock file {}: 'request' must be an object. {}".format(source, hint))
+    error = _request_error(data.get("request"))
+    if error:
+        return struct(lock = None, error = "rules_torch: lock file {}: {}. {}".format(source, error, hint))
     cells = data.get("cells")
     if type(cells) != "dict" or not cells:
         return struct(lock = None, error = "rules_torch: lock file {}: 'cells' must be a non-empty object. {}".format(source, hint))
