@@ -8,6 +8,7 @@ import sys
 from harness import REPO
 
 sys.path.insert(0, str(REPO / "python"))
+from rules_torch import lockfile  # noqa: E402
 from rules_torch.cells import PLATFORMS  # noqa: E402
 from rules_torch.lockfile import SCHEMA_VERSION, WHEEL_PLATFORM_PATTERNS  # noqa: E402
 
@@ -42,3 +43,11 @@ def test_wheel_platform_patterns_agree():
     lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock" / "lock.bzl")
     assert lock_bzl["WHEEL_PLATFORM_PATTERNS"] == WHEEL_PLATFORM_PATTERNS
     assert sorted(WHEEL_PLATFORM_PATTERNS) == sorted(PLATFORMS)
+
+
+def test_request_fields_agree():
+    """Both validators know the same request fields, types and optional ones (tests/locks/corpus.bzl
+    checks what they do with them)."""
+    lock_bzl = _starlark_constants(REPO / "torch" / "private" / "lock" / "lock.bzl")
+    assert lock_bzl["_REQUEST_FIELDS"] == lockfile._REQUEST_FIELDS
+    assert sorted(lock_bzl["_OPTIONAL_REQUEST_FIELDS"]) == sorted(lockfile._OPTIONAL_REQUEST_FIELDS)
