@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of rules_torch: the Python tests (pytest: lock tool, Bazel integration
 # workspaces, the rules_python compatibility matrix, remote execution against tools/rbe.sh's
-# loopback service (as root; provisioned once, ~90 s)), the root module's `bazel test //...`, every
+# loopback service (as root; provisioned once, ~90 s)), the root module's `bazel test //...`, the
+# integration tests again under Bazel 8/9's flags (tools/next_bazel.bazelrc), every
 # command of each example's README (in the background, beside the rest), and the README's main
 # command from a clean clone with Bazel provisioned into a throwaway chroot
 # (tools/fresh_machine_check.sh; root only).
@@ -23,7 +24,8 @@ pytest_args=()
 [ "${1:-}" = --quick ] && { quick=1; pytest_args+=(-m "not slow"); }
 JUNIT=$(mktemp /tmp/rules_torch-junit.XXXXXX.xml)
 JUNIT_BACKGROUND=$(mktemp /tmp/rules_torch-junit-background.XXXXXX.xml)
-trap 'rm -f "$JUNIT" "$JUNIT_BACKGROUND"' EXIT
+JUNIT_NEXT=$(mktemp /tmp/rules_torch-junit-next-bazel.XXXXXX.xml)
+trap 'rm -f "$JUNIT" "$JUNIT_BACKGROUND" "$JUNIT_NEXT"' EXIT
 
 passed=0 failed=0
 step() { # step NAME COMMAND...: run one step, record its result
@@ -109,39 +111,28 @@ rp_registry() { # sets RULES_TORCH_RP_REGISTRY for the compatibility tests when 
   fi
 }
 
-compat_report() { # one line per rules_python version from pytest's JUnit reports
-  "$VENV/bin/python" - "$JUNIT" "$JUNIT_BACKGROUND" <<'PY'
-import re, sys, xml.etree.ElementTree as ET
-cases = []
-for path in sys.argv[1:]:
-    try:
-        cases += list(ET.parse(path).getroot().iter("testcase"))
-    except (ET.ParseError, OSError):
-        pass
-by_version = {}
-remote = {"passed": 0, "FAILED": 0, "NOT TESTED": 0, "skipped": 0}
-for case in cases:
-    name = case.get("classname", "") + "." + case.get("name", "")
-    outcome = "passed"
-    for child in case:
-        if child.tag in ("failure", "error"):
-            outcome = "FAILED"
-        elif child.tag == "skipped":
-            outcome = "NOT TESTED" if "NOT TESTED" in (child.get("message") or "") else "skipped"
-    if case.get("classname", "").endswith(".test_remote"):
-        remote[outcome] += 1
-    match = re.search(r"test_compat.*\[(.+)\]", name)
-    if not match:
-        continue
-    state = by_version.setdefault(match.group(1), {"passed": 0, "FAILED": 0, "NOT TESTED": 0, "skipped": 0})
-    state[outcome] += 1
-for version, state in sorted(by_version.items(), key=lambda kv: [int(p) for p in kv[0].split(".")]):
-    verdict = "FAILED" if state["FAILED"] else ("NOT TESTED" if state["NOT TESTED"] else "tested")
-    print(f"compatibility: rules_python {version}: {verdict} ({state['passed']} passed, {state['FAILED']} failed, {state['skipped']} not applicable)")
-if remote["passed"] + remote["FAILED"] + remote["NOT TESTED"] + remote["skipped"]:
-    verdict = "FAILED" if remote["FAILED"] else ("NOT TESTED" if remote["NOT TESTED"] else "tested")
-    print(f"remote execution (tools/rbe.sh): {verdict} ({remote['passed']} passed, {remote['FAILED']} failed, {remote['NOT TESTED'] + remote['skipped']} skipped)")
-PY
+compat_report() { # one line per rules_python version, one for remote execution
+  "$VENV/bin/python" "$ROOT/tools/junit_summary.py" compat "$JUNIT" "$JUNIT_BACKGROUND"
+}
+
+# Bazel 8 and 9 approximated on this Bazel (tools/next_bazel.bazelrc): the examples, the
+# rules_python compatibility matrix (0.22.1 and 2.3.2) and the selection, runtime and remote tests
+# again, every workspace under --config=next_bazel with a registered Python toolchain
+# (tests/integration/harness.py, NEXT_BAZEL).
+NEXT_BAZEL_TESTS=(
+  tests/integration/test_next_bazel.py
+  tests/integration/test_compat.py
+  tests/integration/test_selection.py
+  tests/integration/test_runfiles.py
+  tests/integration/test_launcher.py
+  tests/integration/test_remote.py::test_gpu_tests_get_the_modules_exec_properties
+  tests/integration/test_remote.py::test_remote_execution_cache_hit_and_build_without_the_bytes
+)
+next_bazel() {
+  local rc=0
+  RULES_TORCH_NEXT_BAZEL=1 RULES_TORCH_COMPAT_VERSIONS=0.22.1,2.3.2 run_pytest "$JUNIT_NEXT" "${NEXT_BAZEL_TESTS[@]}" || rc=$?
+  "$VENV/bin/python" "$ROOT/tools/junit_summary.py" next-bazel "$JUNIT_NEXT"
+  return "$rc"
 }
 
 disk_report() { # free space where Bazel keeps output bases and the repository cache
@@ -169,6 +160,7 @@ step "pytest python/ tests/ (but ${BACKGROUND_TESTS[*]})" run_pytest "$JUNIT" "$
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
 step "pytest ${BACKGROUND_TESTS[*]} (examples' README commands, remote execution; in the background)" wait_background_tests
 compat_report
+step "next-bazel flags (tools/next_bazel.bazelrc)" next_bazel
 
 if [ -z "$quick" ] && [ "$(id -u)" = 0 ]; then
   step "fresh clone + throwaway Bazel chroot: the README's main command" "$ROOT/tools/fresh_machine_check.sh"

@@ -59,6 +59,44 @@ build:cuda121 --@rules_torch//torch:variant=cu121
 test --test_output=errors
 """
 
+# tools/test.sh's "next-bazel flags" step sets RULES_TORCH_NEXT_BAZEL=1: every workspace (and the
+# root module, through next_bazel_flags()) then builds with Bazel 8/9's flags,
+# tools/next_bazel.bazelrc. Under --incompatible_strict_action_env (9.0) Bazel's autodetecting
+# Python toolchain runs the system's python3, so each workspace registers a Python 3.11
+# toolchain, as a Bazel 9 user has one (rules_python 1.x and later register a hermetic 3.11 by
+# default; the offline rules_python 0.22.1 here registers none and cannot download one).
+NEXT_BAZEL = os.environ.get("RULES_TORCH_NEXT_BAZEL") == "1"
+NEXT_BAZEL_RC = f"import {REPO}/tools/next_bazel.bazelrc\ncommon --config=next_bazel\n"
+NEXT_BAZEL_TOOLCHAIN_BUILD = """\
+load("@rules_python//python:defs.bzl", "py_runtime", "py_runtime_pair")
+
+py_runtime(name = "python", interpreter_path = "{python}", python_version = "PY3")
+
+py_runtime_pair(name = "pair", py3_runtime = ":python")
+
+toolchain(name = "toolchain", toolchain = ":pair", toolchain_type = "@bazel_tools//tools/python:toolchain_type")
+"""
+NEXT_BAZEL_REGISTER = '\nregister_toolchains("//next_bazel_python:toolchain")\n'
+
+
+def next_bazel_flags() -> list[str]:
+    """The flags a Bazel command in the root module takes in the next-bazel step (its .bazelrc
+    imports tools/next_bazel.bazelrc)."""
+    return ["--config=next_bazel"] if NEXT_BAZEL else []
+
+
+def bazel_at_root(*args: str, timeout: int = 1200) -> str:
+    """Runs Bazel in the root module (with next_bazel_flags() after the command); returns stdout
+    and fails the test on a non-zero exit."""
+    command, *rest = args
+    flags = next_bazel_flags() if command in ("build", "test", "run", "info", "cquery") else []
+    result = subprocess.run(
+        [str(BAZEL), command, *flags, *rest], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
 
 def fake_torch(variant: str, platform: str, python: str = "3.11", version: str = "2.5.1") -> list[Wheel]:
     """The closure of a fake torch cell: torch (recording its variant), a pure dep, and for
@@ -86,8 +124,10 @@ class Workspace:
         self.root = WORKSPACES / name
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "wheels").mkdir(exist_ok=True)
-        self.write(".bazelrc", BAZELRC)
+        self.write(".bazelrc", BAZELRC + (NEXT_BAZEL_RC if NEXT_BAZEL else ""))
         self.write("platforms/BUILD.bazel", PLATFORMS_BUILD)
+        if NEXT_BAZEL:
+            self.write("next_bazel_python/BUILD.bazel", NEXT_BAZEL_TOOLCHAIN_BUILD.format(python=HOST_PYTHON))
 
     def write(self, path: str, text: str) -> Path:
         target = self.root / path
@@ -126,7 +166,8 @@ class Workspace:
     def write_module(self, body: str, module_name: str | None = None) -> None:
         """Writes MODULE.bazel: the common header (module `it_<workspace name>`, or `module_name`:
         two checkouts of one repository share it) and `body`."""
-        self.write("MODULE.bazel", MODULE_HEADER.format(name=module_name or self.name, repo=str(REPO)) + body)
+        register = NEXT_BAZEL_REGISTER if NEXT_BAZEL else ""
+        self.write("MODULE.bazel", MODULE_HEADER.format(name=module_name or self.name, repo=str(REPO)) + body + register)
 
     def bazel(self, *args: str, timeout: int = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         environ = dict(os.environ)

@@ -27,4 +27,4 @@ def test_presubmit_names_what_exists():
     for package, name in targets:
         build = (REPO / package / "BUILD.bazel").read_text()
         assert re.search(rf'name = "{re.escape(name)}"', build), f"//{package}:{name} is not declared in {package}/BUILD.bazel"
-    assert re.search(r"bazel: \[7\.x, 8\.x\]", text)
+    assert re.search(r"bazel: \[7\.x, 8\.x, 9\.x\]", text)

@@ -19,11 +19,12 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import HOST_PYTHON, REPO, configured_find_links, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO, configured_find_links, workspace_factory  # noqa: F401 - pytest fixture
 
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 CELL = "cpu_linux_x86_64_cp311"
-VERSIONS = ["0.22.1", "1.9.2", "2.1.0", "2.3.2"]
+# RULES_TORCH_COMPAT_VERSIONS (comma-separated) narrows the matrix: the next-bazel step runs two.
+VERSIONS = [v for v in os.environ.get("RULES_TORCH_COMPAT_VERSIONS", "0.22.1,1.9.2,2.1.0,2.3.2").split(",") if v]
 
 REGISTRY_RC = """\
 common --registry=file://{registry}
@@ -146,7 +147,8 @@ def compat(request, workspace_factory):
         toolchains = '\nregister_toolchains("//toolchains:all")\n'
         pip_attrs = f'hub_name = "user_pypi",\n    python_interpreter = "{HOST_PYTHON}",\n    python_version = "3.11"'
     else:
-        toolchains = ""
+        # The next-bazel step's registered Python toolchain (harness.NEXT_BAZEL); 0.22.1 has none.
+        toolchains = NEXT_BAZEL_REGISTER if NEXT_BAZEL else ""
         pip_attrs = 'name = "user_pypi",\n    incompatible_generate_aliases = True'
     ws.write("requirements.txt", _requirements())
     ws.write("torch.lock.json", LOCK.read_text())

@@ -14,22 +14,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from harness import BAZEL, REPO
+from harness import bazel_at_root
 
 TARGET = "//tests/torch_cpu:import_torch_test"
 pytestmark = pytest.mark.real_torch
 
 
-def _bazel(*args: str) -> str:
-    result = subprocess.run([str(BAZEL), *args], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200, check=False)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
-
 
 @pytest.fixture(scope="module")
 def program() -> Path:
-    _bazel("build", TARGET)
-    return Path(_bazel("info", "bazel-bin").strip().splitlines()[-1]) / "tests" / "torch_cpu" / "import_torch_test"
+    bazel_at_root("build", TARGET)
+    return Path(bazel_at_root("info", "bazel-bin").strip().splitlines()[-1]) / "tests" / "torch_cpu" / "import_torch_test"
 
 
 def _run(path: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:

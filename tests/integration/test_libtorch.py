@@ -25,7 +25,7 @@ new_local_repository = use_repo_rule("@bazel_tools//tools/build_defs/repo:local.
 
 new_local_repository(
     name = "python_headers",
-    build_file_content = 'cc_library(name = "headers", hdrs = glob(["**/*.h"]), includes = ["."], visibility = ["//visibility:public"])',
+    build_file_content = 'load("@rules_cc//cc:defs.bzl", "cc_library")\\ncc_library(name = "headers", hdrs = glob(["**/*.h"]), includes = ["."], visibility = ["//visibility:public"])',
     path = {path!r},
 )
 """
@@ -35,6 +35,7 @@ new_local_repository(
 def ws(workspace_factory):  # noqa: F811 - fixture
     ws = workspace_factory("libtorch", heavy=True)
     ws.write_module(
+        'bazel_dep(name = "rules_cc", version = "0.0.11")\n'
         'torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n'
         + PYTHON_HEADERS.format(path=sysconfig.get_paths()["include"])
     )

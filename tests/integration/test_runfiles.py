@@ -8,23 +8,26 @@ Builds the root module's //tests/torch_cpu:import_torch_test and @torch_cpu//:do
 
 import glob
 import subprocess
+from pathlib import Path
 
 import pytest
-from harness import BAZEL, REPO
+from harness import bazel_at_root
 
 TARGET = "//tests/torch_cpu:import_torch_test"
 MAX_ENTRIES = 100
 
 
-def _bazel(*args):
-    result = subprocess.run([str(BAZEL), *args], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200, check=False)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
+def _hub() -> str:
+    """The torch_cpu hub's canonical repository name in this build (`_main~torch~torch_cpu`, or
+    `+torch+torch_cpu` under --incompatible_use_plus_in_repo_names): the output base may hold the
+    outputs of both spellings, and only this build's count."""
+    files = bazel_at_root("cquery", "--output=files", "@torch_cpu//:doctor").strip().splitlines()
+    return Path(files[-1]).parent.name
 
 
 def _manifest(target: str, path: str) -> list[tuple[str, str]]:
-    _bazel("build", target)
-    bin_dir = _bazel("info", "bazel-bin").strip().splitlines()[-1]
+    bazel_at_root("build", target)
+    bin_dir = bazel_at_root("info", "bazel-bin").strip().splitlines()[-1]
     (manifest,) = glob.glob(f"{bin_dir}/{path}.runfiles_manifest")
     with open(manifest) as f:
         lines = [tuple(line.split(" ", 1)) for line in f.read().splitlines()]
@@ -51,7 +54,7 @@ def test_torch_test_stages_the_trees_stamp_not_the_tree():
 @pytest.mark.real_torch
 def test_torch_binary_runfiles_are_one_entry_per_tree():
     # `bazel run` and direct execution read no sandbox: a binary keeps the tree in its runfiles.
-    lines = _manifest("@torch_cpu//:doctor", "external/*torch_cpu/doctor")
+    lines = _manifest("@torch_cpu//:doctor", f"external/{_hub()}/doctor")
     trees = {target for key, target in lines if key.endswith("/site-packages")}
     assert len(trees) == 1, trees
     assert _files(trees.pop()) > 10000
@@ -61,10 +64,10 @@ def test_torch_binary_runfiles_are_one_entry_per_tree():
 def test_one_tree_per_cell_whatever_the_compilation_mode():
     """cell_tree's transition builds the tree in one configuration: `-c opt` reuses it."""
     for flags in ((), ("-c", "opt"), ("-c", "dbg")):
-        _bazel("build", *flags, TARGET)
-    out = _bazel("info", "output_path").strip().splitlines()[-1]
+        bazel_at_root("build", *flags, TARGET)
+    out = bazel_at_root("info", "output_path").strip().splitlines()[-1]
     trees = subprocess.run(
-        ["sh", "-c", f"ls -d {out}/*/bin/external/*torch_cpu__cpu_linux_x86_64_cp311/site-packages"],
+        ["sh", "-c", f"ls -d {out}/*/bin/external/{_hub()}__cpu_linux_x86_64_cp311/site-packages"],
         capture_output=True, text=True, check=False,
     ).stdout.split()
     assert len(trees) == 1, trees

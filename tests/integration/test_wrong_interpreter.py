@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
 
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
@@ -30,6 +30,24 @@ py_runtime(name = "system_python", interpreter_path = "/usr/bin/python3", python
 py_runtime_pair(name = "system_pair", py3_runtime = ":system_python")
 
 toolchain(name = "system_toolchain", toolchain = ":system_pair", toolchain_type = "@bazel_tools//tools/python:toolchain_type")
+
+py_runtime(name = "free_threaded_python", interpreter_path = "{free_threaded}", python_version = "PY3")
+
+py_runtime_pair(name = "free_threaded_pair", py3_runtime = ":free_threaded_python")
+
+toolchain(name = "free_threaded_toolchain", toolchain = ":free_threaded_pair", toolchain_type = "@bazel_tools//tools/python:toolchain_type")
+"""
+
+# No free-threaded CPython is installable here (Debian's sid and PyPI ship none), so a stand-in:
+# the machine's Python 3.11, except that it answers the launcher's probe as a free-threaded build
+# would (sys.abiflags with "t": "3.11t"). What is tested is the launcher's decision, not CPython.
+FREE_THREADED = """\
+#!/bin/sh
+if [ "$1" = -S ] && [ "$2" = -c ]; then
+  echo "3.11t $0"
+  exit 0
+fi
+exec {python} "$@"
 """
 
 MODULE = 'torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n'
@@ -42,7 +60,9 @@ def ws(workspace_factory):  # noqa: F811 - fixture
     ws.write_module(MODULE)
     ws.write("t.py", "import sys\nimport torch\nprint('torch', torch.__version__, 'on python %d.%d' % sys.version_info[:2])\n")
     ws.write("BUILD.bazel", BUILD)
-    ws.write("toolchain/BUILD.bazel", TOOLCHAIN_BUILD)
+    stand_in = ws.write("toolchain/python3.11t", FREE_THREADED.format(python=HOST_PYTHON))
+    stand_in.chmod(0o755)
+    ws.write("toolchain/BUILD.bazel", TOOLCHAIN_BUILD.format(free_threaded=stand_in))
     return ws
 
 
@@ -60,7 +80,7 @@ def test_the_right_interpreter_runs(ws):
 
 
 def _wrong(out: str) -> str:
-    match = re.search(r"would run Python (3\.\d+t?) \(([^)]*)\), but cell cpu_linux_x86_64_cp311 is locked for Python 3\.11", out)
+    match = re.search(r"would run Python (3\.\d+t?)(?: \(free-threaded\))? \(([^)]*)\), but cell cpu_linux_x86_64_cp311 is locked for Python 3\.11", out)
     assert match, out[-3000:]
     assert "Failed to load PyTorch C extensions" not in out
     assert 'Fix: register a Python 3.11 toolchain (rules_python: python.toolchain(python_version = "3.11"))' in out, out[-3000:]
@@ -82,3 +102,10 @@ def test_a_toolchain_of_another_python(ws):
         pytest.skip("/usr/bin/python3 is Python 3.11 here: no other interpreter to catch")
     _wrong(out)
     assert "The interpreter is the Python toolchain's interpreter_path /usr/bin/python3." in out, out[-3000:]
+
+
+def test_a_free_threaded_build_of_the_cells_python(ws):
+    code, out = _log(ws, "--extra_toolchains=//toolchain:free_threaded_toolchain")
+    assert code != 0, out[-3000:]
+    assert _wrong(out) == "3.11t"
+    assert "would run Python 3.11t (free-threaded) (" in out, out[-3000:]

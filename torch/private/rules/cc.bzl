@@ -11,13 +11,10 @@ LibraryToLinks, so Bazel's own runfiles and RUNPATH logic (`_solib_<cpu>/`) make
 under `bazel run`, `bazel test` and direct execution, without LD_LIBRARY_PATH.
 """
 
-load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain", "use_cpp_toolchain")
+load("@rules_cc//cc:find_cc_toolchain.bzl", "CC_TOOLCHAIN_TYPE", "find_cc_toolchain", "use_cc_toolchain")
+load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
+load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":cell_tree.bzl", "TorchCellInfo")
-
-# The builtins of Bazel 7 and 8. rules_cc's `cc/common` loads would need a rules_cc module that
-# has them, which users (and the offline registry this module is tested with) may not have.
-_cc_common = cc_common  # buildifier: disable=native-cc-common
-_CcInfo = CcInfo  # buildifier: disable=native-cc-info
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
@@ -38,7 +35,7 @@ def _interpreter(ctx):
     return runtime.interpreter_path, depset()
 
 def _features(ctx, cc_toolchain):
-    return _cc_common.configure_features(
+    return cc_common.configure_features(
         ctx = ctx,
         cc_toolchain = cc_toolchain,
         requested_features = ctx.features,
@@ -68,17 +65,19 @@ def _libtorch_impl(ctx):
         outputs = include + outputs.values(),
         mnemonic = "TorchLibtorch",
         progress_message = "Laying out libtorch of cell " + cell.cell,
+        # The interpreter is the Python toolchain's (automatic exec groups, Bazel 9).
+        toolchain = _PYTHON_TOOLCHAIN,
     )
 
-    cc_toolchain = find_cpp_toolchain(ctx)
+    cc_toolchain = find_cc_toolchain(ctx)
     features = _features(ctx, cc_toolchain)
-    compilation_context = _cc_common.create_compilation_context(
+    compilation_context = cc_common.create_compilation_context(
         headers = depset(include),
         system_includes = depset([d for i in include for d in [i.path, i.path + "/torch/csrc/api/include"]]),
         defines = depset(ctx.attr.defines),
     )
     libraries = [
-        _cc_common.create_library_to_link(
+        cc_common.create_library_to_link(
             actions = ctx.actions,
             feature_configuration = features,
             cc_toolchain = cc_toolchain,
@@ -86,14 +85,14 @@ def _libtorch_impl(ctx):
         )
         for path in ctx.attr.libraries
     ]
-    linker_input = _cc_common.create_linker_input(owner = ctx.label, libraries = depset(libraries))
-    cc_info = _CcInfo(
+    linker_input = cc_common.create_linker_input(owner = ctx.label, libraries = depset(libraries))
+    cc_info = CcInfo(
         compilation_context = compilation_context,
-        linking_context = _cc_common.create_linking_context(linker_inputs = depset([linker_input])),
+        linking_context = cc_common.create_linking_context(linker_inputs = depset([linker_input])),
     )
     return [
         DefaultInfo(files = depset(include + outputs.values())),
-        _cc_common.merge_cc_infos(direct_cc_infos = [cc_info], cc_infos = [d[_CcInfo] for d in ctx.attr.deps]),
+        cc_common.merge_cc_infos(direct_cc_infos = [cc_info], cc_infos = [d[CcInfo] for d in ctx.attr.deps]),
         TorchCcInfo(cell = cell.cell, cuda = ctx.attr.cuda, cxx_standard = ctx.attr.cxx_standard, site_packages = cell.site_packages),
     ]
 
@@ -104,7 +103,7 @@ torch_libtorch = rule(
         "cuda": attr.bool(doc = "Whether the cell is a CUDA build."),
         "cxx_standard": attr.string(default = "c++17", doc = "The C++ standard torch requires, e.g. \"c++20\" (TorchCcInfo)."),
         "defines": attr.string_list(doc = "Defines the wheel was built with, for every dependent's compilation."),
-        "deps": attr.label_list(providers = [_CcInfo], doc = "Other CcInfo to merge in (libtorch_python's libtorch)."),
+        "deps": attr.label_list(providers = [CcInfo], doc = "Other CcInfo to merge in (libtorch_python's libtorch)."),
         "error": attr.string(doc = "When set: the cell has no libtorch, and analysis fails with this message."),
         "include": attr.string(default = "torch/include", doc = "The headers' directory in the tree; \"\": no headers (libtorch_python: libtorch's)."),
         "libraries": attr.string_list(doc = "The shared libraries to link, relative to site-packages."),
@@ -113,7 +112,7 @@ torch_libtorch = rule(
         "_layout": attr.label(default = "//torch/private/tools:libtorch.py", allow_single_file = True),
     },
     fragments = ["cpp"],
-    toolchains = use_cpp_toolchain() + [_PYTHON_TOOLCHAIN],
+    toolchains = use_cc_toolchain() + [_PYTHON_TOOLCHAIN],
 )
 
 def _extension_impl(ctx):
@@ -127,12 +126,12 @@ def _extension_impl(ctx):
             "" if len(cu) == 1 else "s",
             torch.cell,
         ))
-    cc_toolchain = find_cpp_toolchain(ctx)
+    cc_toolchain = find_cc_toolchain(ctx)
     features = _features(ctx, cc_toolchain)
-    deps = [ctx.attr.libtorch[_CcInfo]] + [d[_CcInfo] for d in ctx.attr.deps]
+    deps = [ctx.attr.libtorch[CcInfo]] + [d[CcInfo] for d in ctx.attr.deps]
     headers = [f for f in ctx.files.srcs if f.extension in ("h", "hpp", "cuh")]
     cu_objects = [_nvcc(ctx, torch, cc_toolchain, src, headers, deps) for src in cu]
-    _, cc_outputs = _cc_common.compile(
+    _, cc_outputs = cc_common.compile(
         name = ctx.label.name,
         actions = ctx.actions,
         feature_configuration = features,
@@ -143,11 +142,11 @@ def _extension_impl(ctx):
         user_compile_flags = ["-std=" + torch.cxx_standard] + ctx.attr.copts,
         defines = ["TORCH_EXTENSION_NAME=" + ctx.label.name],
     )
-    compilation_outputs = _cc_common.merge_compilation_outputs(compilation_outputs = [
+    compilation_outputs = cc_common.merge_compilation_outputs(compilation_outputs = [
         cc_outputs,
-        _cc_common.create_compilation_outputs(objects = depset(cu_objects), pic_objects = depset(cu_objects)),
+        cc_common.create_compilation_outputs(objects = depset(cu_objects), pic_objects = depset(cu_objects)),
     ]) if cu_objects else cc_outputs
-    linking_outputs = _cc_common.link(
+    linking_outputs = cc_common.link(
         name = ctx.label.name,
         actions = ctx.actions,
         feature_configuration = features,
@@ -218,6 +217,8 @@ def _nvcc(ctx, torch, cc_toolchain, src, headers, deps):
         progress_message = "Compiling {} with the nvcc of cell {}".format(src.short_path, torch.cell),
         # nvcc runs the host compiler, and that its assembler, from PATH.
         use_default_shell_env = True,
+        # nvcc drives the C++ toolchain's compiler (automatic exec groups, Bazel 9).
+        toolchain = CC_TOOLCHAIN_TYPE,
     )
     return obj
 
@@ -226,12 +227,12 @@ torch_cc_extension_rule = rule(
     doc = "The rule behind torch_cc_extension (torch/defs.bzl).",
     attrs = {
         "copts": attr.string_list(),
-        "deps": attr.label_list(providers = [_CcInfo]),
-        "libtorch": attr.label(mandatory = True, providers = [_CcInfo, TorchCcInfo]),
+        "deps": attr.label_list(providers = [CcInfo]),
+        "libtorch": attr.label(mandatory = True, providers = [CcInfo, TorchCcInfo]),
         "linkopts": attr.string_list(),
         "nvcc_opts": attr.string_list(),
         "srcs": attr.label_list(allow_files = [".cc", ".cpp", ".cxx", ".c", ".h", ".hpp", ".cu", ".cuh"]),
     },
     fragments = ["cpp"],
-    toolchains = use_cpp_toolchain(),
+    toolchains = use_cc_toolchain(),
 )

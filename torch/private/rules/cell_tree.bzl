@@ -64,6 +64,8 @@ def _cell_tree_impl(ctx):
         outputs = [site_packages, data, lib_dirs, stamp],
         mnemonic = "TorchInstallCell",
         progress_message = "Installing {} wheels of cell {}".format(len(ctx.files.wheels), ctx.attr.cell),
+        # The interpreter is the Python toolchain's (automatic exec groups, Bazel 9).
+        toolchain = _PYTHON_TOOLCHAIN,
     )
     return [
         DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs, stamp])),
