@@ -1,0 +1,177 @@
+"""Analysis tests of the rules: the runtime aspect, the launchers of torch_py_test and
+torch_py_binary, torch_unavailable's message, and torch_cc_extension's refusal of CUDA sources on
+a CPU cell.
+
+The subjects are declared by rules_test_suite below on a fake cell (a cell_tree of a file named
+like a wheel: analysis never runs the install action) and tagged manual, so `bazel test //...`
+analyses them only through these tests.
+"""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
+load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
+load("@rules_python//python:defs.bzl", "py_library")
+load("//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
+load("//torch:providers.bzl", "TorchCcInfo", "TorchRuntimeInfo")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private/rules:cell_tree.bzl", "cell_tree")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private/rules:runtime.bzl", "torch_runtime_aspect")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private/rules:unavailable.bzl", "torch_unavailable")
+
+_CELL = "cpu_linux_x86_64_cp311"
+
+def _basenames(files):
+    return sorted([f.basename for f in files])
+
+# --- torch_runtime_aspect ---------------------------------------------------------------------
+
+def _aspect_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[TorchRuntimeInfo]
+    trees = info.trees.to_list()
+    asserts.equals(env, [_CELL], [t.cell for t in trees])
+    asserts.equals(env, ["site-packages"], [t.site_packages.basename for t in trees])
+    dirs = info.lib_dirs.to_list()
+    asserts.equals(env, 1, len(dirs), "one directory of shared libraries: {}".format(dirs))
+    asserts.true(env, dirs[0].dir.endswith("tests/starlark/testdata"), dirs[0].dir)
+    asserts.true(env, dirs[0].probe.endswith("testdata/libfake_native.so"), dirs[0].probe)
+    return analysistest.end(env)
+
+_aspect_test = analysistest.make(_aspect_test_impl, extra_target_under_test_aspects = [torch_runtime_aspect])
+
+# --- the launchers -----------------------------------------------------------------------------
+
+def _launcher_lines(env):
+    (template,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
+    return template.substitutions["%LIB_DIRS%"]
+
+def _test_launcher_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    runfiles = target[DefaultInfo].default_runfiles.files.to_list()
+    names = _basenames(runfiles)
+
+    # A test stages the tree's stamp, its lib_dirs.txt, the wheels and the extractor: not the tree.
+    for name in ["site-packages.stamp", "lib_dirs.txt", "fake_torch-2.5.1-cp311-cp311-linux_x86_64.whl", "extract_wheels.py"]:
+        asserts.true(env, name in names, "{} not in the test's runfiles: {}".format(name, names))
+    asserts.false(env, "site-packages" in names, "the test's runfiles hold the tree: {}".format(names))
+    hidden = _basenames(target[OutputGroupInfo]._hidden_top_level_INTERNAL_.to_list())
+    asserts.true(env, "site-packages" in hidden, "the tree is not built with the test: {}".format(hidden))
+    lines = _launcher_lines(env)
+    asserts.true(env, "want_python '3.11' '{}'".format(_CELL) in lines, lines)
+    asserts.true(env, "rtree \"$s\" '' '{}'".format(_CELL) in lines, lines)
+    asserts.true(env, "testdata/libfake_native.so" in lines, lines)
+    return analysistest.end(env)
+
+_test_launcher_test = analysistest.make(_test_launcher_test_impl)
+
+def _binary_launcher_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    names = _basenames(target[DefaultInfo].default_runfiles.files.to_list())
+
+    # `bazel run` stages nothing: a binary keeps the tree in its runfiles, as one entry.
+    asserts.true(env, "site-packages" in names, names)
+    lines = _launcher_lines(env)
+    asserts.true(env, "rtree \"$s\" '" in lines and "/site-packages' '{}'".format(_CELL) in lines, lines)
+    return analysistest.end(env)
+
+_binary_launcher_test = analysistest.make(_binary_launcher_test_impl)
+
+# --- torch_unavailable -------------------------------------------------------------------------
+
+def _unavailable_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "rules_torch: @torch has no torch for variant 'cu121' (from --@rules_torch//torch:variant)")
+    asserts.expect_failure(env, "available in //:torch.lock.json: cpu_linux_x86_64_cp311")
+    asserts.expect_failure(env, "lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu121 --platforms linux_x86_64")
+    asserts.expect_failure(env, "--config=cpu (--@rules_torch//torch:variant=cpu)")
+    return analysistest.end(env)
+
+_unavailable_test = analysistest.make(
+    _unavailable_test_impl,
+    expect_failure = True,
+    config_settings = {str(Label("//torch:variant")): "cu121"},
+)
+
+_DETAILS = json.encode({
+    "cells": [_CELL],
+    "default_variant": "cpu",
+    "example_config": "cpu",
+    "example_variant": "cpu",
+    "hub": "torch",
+    "lock": "//:torch.lock.json",
+    "relock": {
+        "output": "torch.lock.json",
+        "request": {
+            "extra_index_urls": [],
+            "find_links": [],
+            "index_url": "https://download.pytorch.org/whl/{variant}",
+            "platforms": ["linux_x86_64"],
+            "pythons": ["3.11"],
+            "torch": "2.5.1",
+            "torchaudio": None,
+            "torchvision": None,
+            "variants": ["cpu"],
+            "with": [],
+        },
+    },
+})
+
+# --- torch_cc_extension ------------------------------------------------------------------------
+
+def _fake_libtorch_impl(ctx):
+    return [CcInfo(), TorchCcInfo(cell = _CELL, cuda = False, cxx_standard = "c++17", site_packages = None)]
+
+_fake_libtorch = rule(implementation = _fake_libtorch_impl)
+
+def _cuda_on_cpu_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "tests/starlark/testdata/kernel.cu is a CUDA source but @torch//:libtorch is cell {}, a CPU build".format(_CELL))
+    asserts.expect_failure(env, "Build it with a CUDA variant (e.g. --config=cuda130)")
+    return analysistest.end(env)
+
+_cuda_on_cpu_test = analysistest.make(_cuda_on_cpu_test_impl, expect_failure = True)
+
+def rules_test_suite(name):
+    """Declares the subjects (manual) and the analysis tests, and a test_suite `name` of them.
+
+    Args:
+      name: the test_suite's name.
+    """
+    cell_tree(
+        name = "fake_cell",
+        cell = _CELL,
+        lock = "//:torch.lock.json",
+        python = "3.11",
+        wheels = ["testdata/fake_torch-2.5.1-cp311-cp311-linux_x86_64.whl"],
+        tags = ["manual"],
+    )
+    py_library(name = "fake_torch", data = [":fake_cell"], tags = ["manual"])
+    py_library(name = "fake_native", data = ["testdata/libfake_native.so"], tags = ["manual"])
+    torch_py_library(name = "uses_torch", deps = [":fake_torch", ":fake_native"], tags = ["manual"])
+    torch_py_test(name = "subject_test", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])
+    torch_py_binary(name = "subject_binary", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])
+    torch_unavailable(name = "subject_unavailable", details = _DETAILS, tags = ["manual"])
+    _fake_libtorch(name = "fake_libtorch", tags = ["manual"])
+    torch_cc_extension_rule(name = "subject_cuda_on_cpu", srcs = ["testdata/kernel.cu"], libtorch = ":fake_libtorch", tags = ["manual"])
+
+    _aspect_test(name = name + "_aspect", target_under_test = ":uses_torch")
+    _test_launcher_test(name = name + "_test_launcher", target_under_test = ":subject_test")
+    _binary_launcher_test(name = name + "_binary_launcher", target_under_test = ":subject_binary")
+    _unavailable_test(name = name + "_unavailable", target_under_test = ":subject_unavailable")
+    _cuda_on_cpu_test(name = name + "_cuda_on_cpu", target_under_test = ":subject_cuda_on_cpu")
+    native.test_suite(name = name, tests = [
+        name + "_aspect",
+        name + "_test_launcher",
+        name + "_binary_launcher",
+        name + "_unavailable",
+        name + "_cuda_on_cpu",
+    ])

@@ -1,0 +1,1 @@
+// never compiled: an analysis-test subject

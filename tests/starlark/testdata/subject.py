@@ -1,0 +1,1 @@
+print("never run: an analysis-test subject")
