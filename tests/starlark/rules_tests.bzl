@@ -127,7 +127,7 @@ _DETAILS = json.encode({
 
 # --- torch_cc_extension ------------------------------------------------------------------------
 
-def _fake_libtorch_impl(ctx):
+def _fake_libtorch_impl(_ctx):
     return [CcInfo(), TorchCcInfo(cell = _CELL, cuda = False, cxx_standard = "c++17", site_packages = None)]
 
 _fake_libtorch = rule(implementation = _fake_libtorch_impl)
