@@ -4,6 +4,9 @@ each compared whole."""
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
+load("//torch/private/lock:labels.bzl", "cc_label", "package_label", "pip_hub_source", "selection_key", "selection_parts", "spoke_source")
+
+# buildifier: disable=bzl-visibility
 load("//torch/private/macros:hub_macros.bzl", "torch_hub_cc", "torch_hub_package", "torch_hub_settings")
 
 # buildifier: disable=bzl-visibility
@@ -12,6 +15,11 @@ load("//torch/private/repositories:hub.bzl", "hub_build_file")
 _CPU = "@torch__cpu_linux_x86_64_cp311//:pkg"
 _CU118 = "@torch__cu118_linux_x86_64_cp311//:pkg"
 _MAC = "@torch__cpu_macos_arm64_cp311//:pkg"
+
+# What the extension passes the hub's macros: where each cell's packages come from.
+_CPU_SPOKE = spoke_source("torch__cpu_linux_x86_64_cp311")
+_CU118_SPOKE = spoke_source("torch__cu118_linux_x86_64_cp311")
+_MAC_SPOKE = spoke_source("torch__cpu_macos_arm64_cp311")
 _LINUX = ["@platforms//os:linux", "@platforms//cpu:x86_64"]
 _MACOS = ["@platforms//os:macos", "@platforms//cpu:aarch64"]
 _VARIANT = "@rules_torch//torch:variant"
@@ -36,7 +44,7 @@ def _hub_build_file_test(ctx):
     env = unittest.begin(ctx)
     text = hub_build_file(
         hub = "torch",
-        spokes = {"cpu|linux_x86_64": _CPU},
+        spokes = {"cpu|linux_x86_64": _CPU_SPOKE},
         default_variant = "cpu",
         packages = ["torch", "triton"],
         unavailable_message = {"hub": "torch"},
@@ -50,19 +58,19 @@ package(default_visibility = ["//visibility:public"])
 torch_hub_settings(
     default_variant = "cpu",
     details = "{\\"hub\\":\\"torch\\"}",
-    spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+    spokes = {"cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"}},
 )
 
 torch_hub_package(
     default_variant = "cpu",
     name = "torch",
-    spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+    spokes = {"cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"}},
 )
 
 torch_hub_package(
     default_variant = "cpu",
     name = "triton",
-    spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+    spokes = {"cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"}},
 )
 
 torch_hub_doctor()
@@ -72,7 +80,7 @@ torch_hub_doctor()
 def _settings_and_package_test(ctx):
     env = unittest.begin(ctx)
     rules, calls = _recorder()
-    spokes = {"cpu|linux_x86_64": _CPU, "cpu|macos_arm64": _MAC, "cu118|linux_x86_64": _CU118}
+    spokes = {"cpu|linux_x86_64": _CPU_SPOKE, "cpu|macos_arm64": _MAC_SPOKE, "cu118|linux_x86_64": _CU118_SPOKE}
     torch_hub_settings(spokes = spokes, default_variant = "cpu", details = "{}", rules = rules)
     torch_hub_package(name = "torch", spokes = spokes, default_variant = "cpu", rules = rules)
     asserts.equals(env, [
@@ -97,8 +105,8 @@ def _settings_and_package_test(ctx):
 def _other_pythons_test(ctx):
     env = unittest.begin(ctx)
     rules, calls = _recorder()
-    spokes = {"cpu|linux_x86_64": _CPU}
-    other = {"3.10": {"cu118|linux_x86_64": "@torch__cu118_linux_x86_64_cp310//:pkg"}}
+    spokes = {"cpu|linux_x86_64": _CPU_SPOKE}
+    other = {"3.10": {"cu118|linux_x86_64": spoke_source("torch__cu118_linux_x86_64_cp310")}}
     versions = {"3.10.9": None, "3.11.4": None}
     torch_hub_settings(spokes = spokes, default_variant = "cpu", details = "{}", other_pythons = other, tool_versions = versions, rules = rules)
     torch_hub_package(name = "torch", spokes = spokes, default_variant = "cpu", other_pythons = other, tool_versions = versions, rules = rules)
@@ -137,7 +145,7 @@ def _other_pythons_test(ctx):
 def _pip_hub_package_test(ctx):
     env = unittest.begin(ctx)
     rules, calls = _recorder()
-    torch_hub_package(name = "torchvision", spokes = {"cpu|": "@@pypi_cpu//{package}"}, default_variant = "cpu", rules = rules)
+    torch_hub_package(name = "torchvision", spokes = {"cpu|": pip_hub_source("pypi_cpu")}, default_variant = "cpu", rules = rules)
     asserts.equals(env, [("alias", {"actual": ("select", {
         ":_is_cpu": "@@pypi_cpu//torchvision",
         ":_is_default": "@@pypi_cpu//torchvision",
@@ -150,9 +158,9 @@ def _cc_target_test(ctx):
     rules, calls = _recorder()
     torch_hub_cc(
         name = "libtorch",
-        spokes = {"cpu|linux_x86_64": _CPU, "cu118|linux_x86_64": _CU118},
+        spokes = {"cpu|linux_x86_64": _CPU_SPOKE, "cu118|linux_x86_64": _CU118_SPOKE},
         default_variant = "cpu",
-        other_pythons = {"3.10": {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp310//:pkg"}},
+        other_pythons = {"3.10": {"cpu|linux_x86_64": spoke_source("torch__cpu_linux_x86_64_cp310")}},
         tool_versions = {},
         rules = rules,
     )
@@ -178,7 +186,7 @@ def _hub_build_file_cc_test(ctx):
     env = unittest.begin(ctx)
     text = hub_build_file(
         hub = "torch",
-        spokes = {"cpu|linux_x86_64": _CPU},
+        spokes = {"cpu|linux_x86_64": _CPU_SPOKE},
         default_variant = "cpu",
         packages = ["torch"],
         unavailable_message = {"hub": "torch"},
@@ -194,23 +202,34 @@ package(default_visibility = ["//visibility:public"])
 torch_hub_settings(
     default_variant = "cpu",
     details = "{\\"hub\\":\\"torch\\"}",
-    spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+    spokes = {"cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"}},
 )
 
 torch_hub_package(
     default_variant = "cpu",
     name = "torch",
-    spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+    spokes = {"cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"}},
 )
 
 torch_hub_cc(
     default_variant = "cpu",
     name = "libtorch",
-    spokes = {"cpu|linux_x86_64": "@torch__cpu_linux_x86_64_cp311//:pkg"},
+    spokes = {"cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"}},
 )
 """, text)
     return unittest.end(env)
 
+def _labels_test(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, _CPU, package_label(_CPU_SPOKE, "torch"))
+    asserts.equals(env, _CPU, package_label(_CPU_SPOKE, "torchvision"))  # one py_library per cell
+    asserts.equals(env, "@@pypi_cpu//torchvision", package_label(pip_hub_source("pypi_cpu"), "torchvision"))
+    asserts.equals(env, "@torch__cpu_linux_x86_64_cp311__libtorch//:libtorch_python", cc_label(_CPU_SPOKE, "libtorch_python"))
+    asserts.equals(env, "cu130|", selection_key("cu130", ""))
+    asserts.equals(env, struct(platform = "linux_aarch64", variant = "cpu"), selection_parts(selection_key("cpu", "linux_aarch64")))
+    return unittest.end(env)
+
+labels_test = unittest.make(_labels_test)
 hub_build_file_test = unittest.make(_hub_build_file_test)
 cc_target_test = unittest.make(_cc_target_test)
 hub_build_file_cc_test = unittest.make(_hub_build_file_cc_test)
@@ -219,4 +238,4 @@ other_pythons_test = unittest.make(_other_pythons_test)
 pip_hub_package_test = unittest.make(_pip_hub_package_test)
 
 def hub_test_suite(name):
-    unittest.suite(name, hub_build_file_test, settings_and_package_test, other_pythons_test, pip_hub_package_test, cc_target_test, hub_build_file_cc_test)
+    unittest.suite(name, labels_test, hub_build_file_test, settings_and_package_test, other_pythons_test, pip_hub_package_test, cc_target_test, hub_build_file_cc_test)

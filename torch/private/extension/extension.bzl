@@ -1,5 +1,6 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
+load("//torch/private/lock:labels.bzl", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
 load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requirements_bzl")
@@ -180,19 +181,19 @@ def _wheels_hub(mctx, module, tag, repos):
         )))
         torch_wheels = [w["filename"] for w in wheels if w["name"] == "torch"]
         repos.append(("libtorch", dict(
-            name = spoke_name + "__libtorch",
+            name = spoke_name + LIBTORCH_REPO_SUFFIX,
             cell = key,
             lock_source = str(locks.origin[key]),
             relock = relocks[locks.origin[key]],
             wheel = "@{}//:_wheels/{}".format(spoke_name, torch_wheels[0]) if torch_wheels else None,
         )))
         by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
-        by_python["{}|{}".format(cell["variant"], cell["platform"])] = "@{}//:pkg".format(spoke_name)
+        by_python[selection_key(cell["variant"], cell["platform"])] = spoke_source(spoke_name)
 
     example_variant = default_variant or locked_variants[0]
     details = {
-        "cells": ["{} on {}".format(*k.split("|")) for k in sorted(spokes)] + [
-            "{} on {} (Python {})".format(k.split("|")[0], k.split("|")[1], p)
+        "cells": ["{} on {}".format(selection_parts(k).variant, selection_parts(k).platform) for k in sorted(spokes)] + [
+            "{} on {} (Python {})".format(selection_parts(k).variant, selection_parts(k).platform, p)
             for p in sorted(other_pythons)
             for k in sorted(other_pythons[p])
         ],

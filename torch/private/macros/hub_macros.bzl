@@ -7,6 +7,7 @@ tests/starlark/hub_tests.bzl checks what each macro declares, whole.
 
 load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")
 load("//torch:defs.bzl", "torch_py_binary")
+load("//torch/private/lock:labels.bzl", "cc_label", "package_label", "selection_parts")
 load("//torch/private/lock:lock.bzl", "PLATFORM_CONSTRAINTS")
 load("//torch/private/rules:unavailable.bzl", "torch_unavailable")
 
@@ -58,8 +59,9 @@ def torch_hub_settings(spokes, default_variant, details, other_pythons = {}, too
     """Declares the hub's config_settings and its no-match targets.
 
     Args:
-      spokes: dict "variant|platform" -> the label of the cell's package targets (platform "":
-        any target platform), for the default Python.
+      spokes: dict selection_key(variant, platform) -> where that cell's packages come from
+        (labels.bzl's spoke_source or pip_hub_source; platform "": any target platform), for the
+        default Python.
       default_variant: the variant used when the flag is unset ("" for none).
       details: JSON of what is locked, for the no-match message (see unavailable.bzl).
       other_pythons: dict Python (major.minor) -> a dict like `spokes` for that Python's cells.
@@ -68,11 +70,11 @@ def torch_hub_settings(spokes, default_variant, details, other_pythons = {}, too
     """
     rules = rules or _native_rules()
     for key in _keys(spokes, other_pythons):
-        variant, platform = key.split("|")
-        constraints = {"constraint_values": PLATFORM_CONSTRAINTS[platform]} if platform else {}
-        rules.config_setting(name = setting_name(variant, platform), flag_values = {VARIANT_FLAG: variant}, **constraints)
-        if variant == default_variant:
-            rules.config_setting(name = _default_name(platform), flag_values = {VARIANT_FLAG: ""}, **constraints)
+        parts = selection_parts(key)
+        constraints = {"constraint_values": PLATFORM_CONSTRAINTS[parts.platform]} if parts.platform else {}
+        rules.config_setting(name = setting_name(parts.variant, parts.platform), flag_values = {VARIANT_FLAG: parts.variant}, **constraints)
+        if parts.variant == default_variant:
+            rules.config_setting(name = _default_name(parts.platform), flag_values = {VARIANT_FLAG: ""}, **constraints)
     for python in sorted(other_pythons):
         for value in python_values(python, tool_versions):
             rules.config_setting(name = "_python_" + value, flag_values = {PYTHON_FLAG: value})
@@ -80,67 +82,73 @@ def torch_hub_settings(spokes, default_variant, details, other_pythons = {}, too
     for python in sorted(other_pythons):
         rules.torch_unavailable(name = "_unavailable_python_" + python, details = details, python = python)
 
-def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
-    """Declares @<hub>//:<name>, an alias of the selected cell's package target.
-
-    Args:
-      name: the package (torch, torchvision, ...).
-      spokes: as for torch_hub_settings; "{package}" in a label is replaced by `name`.
-      default_variant: as for torch_hub_settings.
-      other_pythons: as for torch_hub_settings.
-      tool_versions: as for torch_hub_settings.
-      rules: for tests, the rules to declare with (default: the real ones).
-    """
-    rules = rules or _native_rules()
+def _select_alias(name, spokes, default_variant, other_pythons, tool_versions, rules, label_of):
+    """@<hub>//:<name>: an alias of `label_of(source)` for the selected cell's source."""
     choices = {}
     for key in _keys(spokes, other_pythons):
-        variant, platform = key.split("|")
-        setting = setting_name(variant, platform)
-        label = spokes.get(key, ":_unavailable").replace("{package}", name)
+        parts = selection_parts(key)
+        setting = setting_name(parts.variant, parts.platform)
+        label = label_of(spokes[key]) if key in spokes else ":_unavailable"
         if other_pythons:
             # Every cell selects on the Python version: a Python that is locked, but not for
             # this variant and platform, must not fall back to the default Python's wheels.
             by_python = {}
             for python in sorted(other_pythons):
-                other = other_pythons[python].get(key, ":_unavailable_python_" + python).replace("{package}", name)
+                cells = other_pythons[python]
+                other = label_of(cells[key]) if key in cells else ":_unavailable_python_" + python
                 by_python.update({":_python_" + v: other for v in python_values(python, tool_versions)})
             by_python["//conditions:default"] = label
             label = ":_{}{}".format(name, setting)
             rules.alias(name = label[1:], actual = rules.select(by_python))
         choices[":" + setting] = label
-        if variant == default_variant:
-            choices[":" + _default_name(platform)] = label
+        if parts.variant == default_variant:
+            choices[":" + _default_name(parts.platform)] = label
     choices["//conditions:default"] = ":_unavailable"
     rules.alias(name = name, actual = rules.select(choices))
 
-def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
-    """Declares @<hub>//:<name>, an alias of the selected cell's C++ target `name` (libtorch, libtorch_python).
-
-    The target is `@<spoke>__libtorch//:<name>`, in the cell's own repository for C++, so that
-    selecting the Python side fetches nothing of the C++ one.
+def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
+    """Declares @<hub>//:<name>, an alias of the selected cell's Python package target.
 
     Args:
-      name: the C++ target (libtorch, libtorch_python).
-      spokes: as for torch_hub_settings: labels of the cells' `:pkg` targets.
+      name: the package (torch, torchvision, ...).
+      spokes: as for torch_hub_settings.
       default_variant: as for torch_hub_settings.
       other_pythons: as for torch_hub_settings.
       tool_versions: as for torch_hub_settings.
       rules: for tests, the rules to declare with (default: the real ones).
     """
+    _select_alias(
+        name,
+        spokes,
+        default_variant,
+        other_pythons,
+        tool_versions,
+        rules or _native_rules(),
+        lambda source: package_label(source, name),
+    )
 
-    # Each cell's C++ targets are in the repository beside its spoke (libtorch_repo.bzl).
-    target = "__libtorch//:" + name
+def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
+    """Declares @<hub>//:<name>, an alias of the selected cell's C++ target `name` (libtorch, libtorch_python).
 
-    def retarget(cells):
-        return {key: label.replace("//:pkg", target) for key, label in cells.items()}
+    The target is in the cell's own repository for C++ (labels.bzl's cc_label), so that selecting
+    the Python side fetches nothing of the C++ one.
 
-    torch_hub_package(
-        name = name,
-        spokes = retarget(spokes),
-        default_variant = default_variant,
-        other_pythons = {python: retarget(cells) for python, cells in other_pythons.items()},
-        tool_versions = tool_versions,
-        rules = rules,
+    Args:
+      name: the C++ target (libtorch, libtorch_python).
+      spokes: as for torch_hub_settings (spoke sources only).
+      default_variant: as for torch_hub_settings.
+      other_pythons: as for torch_hub_settings.
+      tool_versions: as for torch_hub_settings.
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+    _select_alias(
+        name,
+        spokes,
+        default_variant,
+        other_pythons,
+        tool_versions,
+        rules or _native_rules(),
+        lambda source: cc_label(source, name),
     )
 
 def torch_hub_doctor(rules = None):

@@ -17,9 +17,8 @@ def hub_build_file(hub, spokes, default_variant, packages, unavailable_message, 
 
     Args:
       hub: the hub's name, e.g. "torch".
-      spokes: dict of "variant|platform" -> label of the package targets' repository root
-        ("@spoke//:pkg", or "@@pip_hub//{package}" with the package name substituted);
-        platform "" matches any target platform.
+      spokes: dict of labels.bzl's selection_key(variant, platform) -> where that cell's packages
+        come from (spoke_source or pip_hub_source); platform "" matches any target platform.
       default_variant: the variant used when the flag is unset ("" for none).
       packages: the package targets to generate (e.g. ["torch", "torchvision"]).
       unavailable_message: JSON-able dict describing what is locked, for the no-match target.

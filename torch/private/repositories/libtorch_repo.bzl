@@ -7,6 +7,7 @@ wheel the spoke downloaded, its RECORD and `torch/share/cmake/Torch/TorchConfig.
 installed tree (cc.bzl).
 """
 
+load("//torch/private/lock:labels.bzl", "SPOKE_TREE")
 load(":libtorch_facts.bzl", "libtorch_facts")
 load(":metadata.bzl", "reproducible_repo")
 
@@ -90,7 +91,7 @@ def _libtorch_repo_impl(rctx):
         ))),
         python_libraries = repr([facts.python_library] if facts and facts.python_library else []),
         lock = repr(rctx.attr.lock_source),
-        tree = repr("@@{}//:tree".format(rctx.attr.wheel.workspace_name)) if rctx.attr.wheel else "None",
+        tree = repr("@@{}//:{}".format(rctx.attr.wheel.workspace_name, SPOKE_TREE)) if rctx.attr.wheel else "None",
     ))
     return reproducible_repo(rctx)
 

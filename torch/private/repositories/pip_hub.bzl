@@ -1,5 +1,6 @@
 """The hub of torch.from_pip: one @<hub> over the user's per-variant rules_python pip hubs."""
 
+load("//torch/private/lock:labels.bzl", "pip_hub_source", "selection_key")
 load("//torch/private/lock:variants.bzl", "config_name")
 load(":hub.bzl", "hub_build_file", "requirements_bzl")
 
@@ -40,7 +41,7 @@ def _pip_hub_impl(rctx):
     spokes = {}
     for variant, repo in rctx.attr.variants.items():
         _check_pip_hub(rctx, variant, repo, rctx.attr.shown[variant], rctx.attr.packages)
-        spokes[variant + "|"] = "@@{}//{{package}}".format(repo)
+        spokes[selection_key(variant, "")] = pip_hub_source(repo)
     variants = sorted(rctx.attr.variants)
     example = rctx.attr.default_variant or variants[0]
     details = {
