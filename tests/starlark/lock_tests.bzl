@@ -4,6 +4,9 @@ load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//tests/locks:corpus.bzl", "LOCK_CORPUS")
 
 # buildifier: disable=bzl-visibility
+load("//torch/private/lock:details.bzl", "lock_details", "pip_hub_details")
+
+# buildifier: disable=bzl-visibility
 load("//torch/private/lock:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 
 # buildifier: disable=bzl-visibility
@@ -209,7 +212,7 @@ def _unavailable_fix_test(ctx):
     """
     env = unittest.begin(ctx)
     request = {"extra_index_urls": ["https://pypi.org/simple"], "index_url": "https://download.pytorch.org/whl/{variant}", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.13.0", "variants": ["cpu"]}
-    details = {"relock": {"output": "torch.lock.json", "request": request}}
+    details = lock_details("torch", "//:torch.lock.json", [], "cpu", "cpu", "cpu", relock = {"output": "torch.lock.json", "request": request})
     asserts.equals(
         env,
         "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.13.0 --variants cpu,cu121 --platforms linux_x86_64 --python 3.11 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output torch.lock.json",
@@ -220,7 +223,7 @@ def _unavailable_fix_test(ctx):
         "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.13.0 --variants cpu --platforms linux_x86_64,linux_aarch64 --python 3.11,3.10 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output torch.lock.json",
         fix_line(details, "cpu", "linux_aarch64", "3.10"),
     )
-    asserts.equals(env, "map cu118 to a hub", fix_line({"fix": "map {variant} to a hub"}, "cu118", "linux_x86_64", ""))
+    asserts.equals(env, "map cu118 to a hub", fix_line(pip_hub_details("torch", "from_pip", [], "", "cpu", "cpu", fix = "map {variant} to a hub"), "cu118", "linux_x86_64", ""))
     return unittest.end(env)
 
 def _runtime_wheel_test(ctx):

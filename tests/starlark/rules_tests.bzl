@@ -14,6 +14,9 @@ load("//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
 load("//torch:providers.bzl", "TorchCcInfo", "TorchRuntimeInfo")
 
 # buildifier: disable=bzl-visibility
+load("//torch/private/lock:details.bzl", "lock_details")
+
+# buildifier: disable=bzl-visibility
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 
 # buildifier: disable=bzl-visibility
@@ -101,14 +104,14 @@ _unavailable_test = analysistest.make(
     config_settings = {str(Label("//torch:variant")): "cu121"},
 )
 
-_DETAILS = json.encode({
-    "cells": [_CELL],
-    "default_variant": "cpu",
-    "example_config": "cpu",
-    "example_variant": "cpu",
-    "hub": "torch",
-    "lock": "//:torch.lock.json",
-    "relock": {
+_DETAILS = json.encode(lock_details(
+    hub = "torch",
+    lock = "//:torch.lock.json",
+    cells = [_CELL],
+    default_variant = "cpu",
+    example_config = "cpu",
+    example_variant = "cpu",
+    relock = {
         "output": "torch.lock.json",
         "request": {
             "extra_index_urls": [],
@@ -123,7 +126,7 @@ _DETAILS = json.encode({
             "with": [],
         },
     },
-})
+))
 
 # --- torch_cc_extension ------------------------------------------------------------------------
 

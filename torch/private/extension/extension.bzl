@@ -1,5 +1,6 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
+load("//torch/private/lock:details.bzl", "lock_details")
 load("//torch/private/lock:labels.bzl", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
 load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
@@ -191,26 +192,26 @@ def _wheels_hub(mctx, module, tag, repos):
         by_python[selection_key(cell["variant"], cell["platform"])] = spoke_source(spoke_name)
 
     example_variant = default_variant or locked_variants[0]
-    details = {
-        "cells": ["{} on {}".format(selection_parts(k).variant, selection_parts(k).platform) for k in sorted(spokes)] + [
+    details = lock_details(
+        hub = tag.hub,
+        lock = ", ".join(locks.sources),
+        cells = ["{} on {}".format(selection_parts(k).variant, selection_parts(k).platform) for k in sorted(spokes)] + [
             "{} on {} (Python {})".format(selection_parts(k).variant, selection_parts(k).platform, p)
             for p in sorted(other_pythons)
             for k in sorted(other_pythons[p])
         ],
+        default_variant = default_variant,
+        example_config = config_name(example_variant),
+        example_variant = example_variant,
         # unavailable.bzl renders the lock command for the variant and platform asked for: from
         # the lock that has the variant (extra_locks), else the main lock.
-        "relock": {"output": output, "request": request},
-        "relock_by_variant": {
+        relock = {"output": output, "request": request},
+        relock_by_variant = {
             cells[key]["variant"]: {"output": _label_path(label), "request": locks.requests[label]}
             for key, label in locks.origin.items()
             if label != tag.lock
         },
-        "default_variant": default_variant,
-        "example_config": config_name(example_variant),
-        "example_variant": example_variant,
-        "hub": tag.hub,
-        "lock": ", ".join(locks.sources),
-    }
+    )
     repos.append(("hub", dict(
         name = prefix,
         build_file_content = hub_build_file(

@@ -1,5 +1,6 @@
 """The hub of torch.from_pip: one @<hub> over the user's per-variant rules_python pip hubs."""
 
+load("//torch/private/lock:details.bzl", "pip_hub_details")
 load("//torch/private/lock:labels.bzl", "pip_hub_source", "selection_key")
 load("//torch/private/lock:variants.bzl", "config_name")
 load(":hub.bzl", "hub_build_file", "requirements_bzl")
@@ -44,15 +45,15 @@ def _pip_hub_impl(rctx):
         spokes[selection_key(variant, "")] = pip_hub_source(repo)
     variants = sorted(rctx.attr.variants)
     example = rctx.attr.default_variant or variants[0]
-    details = {
-        "cells": variants,
-        "default_variant": rctx.attr.default_variant,
-        "example_config": config_name(example),
-        "example_variant": example,
-        "fix": "to build it, map the variant to a pip hub: torch.from_pip(hub = \"{}\", variants = {{..., \"{{variant}}\": \"@pypi_{{variant}}\"}})".format(rctx.attr.hub),
-        "hub": rctx.attr.hub,
-        "lock": "torch.from_pip(hub = \"{}\")".format(rctx.attr.hub),
-    }
+    details = pip_hub_details(
+        hub = rctx.attr.hub,
+        lock = "torch.from_pip(hub = \"{}\")".format(rctx.attr.hub),
+        cells = variants,
+        default_variant = rctx.attr.default_variant,
+        example_config = config_name(example),
+        example_variant = example,
+        fix = "to build it, map the variant to a pip hub: torch.from_pip(hub = \"{}\", variants = {{..., \"{{variant}}\": \"@pypi_{{variant}}\"}})".format(rctx.attr.hub),
+    )
     rctx.file("BUILD.bazel", hub_build_file(
         hub = rctx.attr.hub,
         spokes = spokes,

@@ -1,6 +1,7 @@
 """The hub's fallback target: fails analysis with what was asked, what is locked, and the fix."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load("//torch/private/lock:details.bzl", "details_fix")
 load("//torch/private/lock:lock.bzl", "relock_command")
 
 _OS = {
@@ -30,7 +31,7 @@ def fix_line(details, variant, platform, python):
     for (`relock`: the lock's request and its path).
 
     Args:
-      details: the hub's details (see torch_unavailable).
+      details: the hub's details (lock/details.bzl).
       variant: the variant asked for ("" when none was).
       platform: the target platform's lock name ("" when unknown).
       python: the Python version asked for ("" for the hub's default).
@@ -38,9 +39,10 @@ def fix_line(details, variant, platform, python):
     Returns:
       One line of text.
     """
-    if "relock" not in details:
-        return details["fix"].replace("{variant}", variant or "<variant>")
-    relock = details.get("relock_by_variant", {}).get(variant) or details["relock"]
+    how = details_fix(details)
+    if how.fix != None:
+        return how.fix.replace("{variant}", variant or "<variant>")
+    relock = how.relock_by_variant.get(variant) or how.relock
     return "to build this combination, lock it:\n    " + relock_command(
         relock["request"],
         variants = [variant] if variant else None,
@@ -81,7 +83,7 @@ torch_unavailable = rule(
     implementation = _unavailable_impl,
     doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches.",
     attrs = {
-        "details": attr.string(mandatory = True, doc = "JSON: hub, lock, cells, default_variant, example_config, example_variant, and fix (a line, `{variant}` substituted) or relock (the lock's request and path)."),
+        "details": attr.string(mandatory = True, doc = "JSON of lock/details.bzl's lock_details or pip_hub_details."),
         "python": attr.string(doc = "The Python version asked for, when it is not the hub's default one."),
         "_cpu_aarch64": attr.label(default = _CPU["aarch64"]),
         "_cpu_x86_64": attr.label(default = _CPU["x86_64"]),
