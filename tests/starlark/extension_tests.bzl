@@ -1,4 +1,5 @@
-"""Unit tests of the torch extension's pure part (parse_modules) against a mock module_ctx."""
+"""Unit tests of the torch extension's pure part (parse_modules): its plan, and its errors, with
+the I/O (the lock files, uv.lock's digest, the driver probe) given as functions."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
@@ -42,23 +43,25 @@ def _tag(hub = "torch", dev = False, **kwargs):
 def _module(name, is_root, wheels = [], from_pip = [], remote_execution = []):
     return struct(name = name, is_root = is_root, tags = struct(wheels = wheels, from_pip = from_pip, remote_execution = remote_execution))
 
-def _mctx(modules, driver = None, lock = _LOCK, locks = {}, uv_lock_sha256 = None):
-    return struct(
-        modules = modules,
-        is_dev_dependency = lambda tag: tag.dev,
-        path = lambda label: struct(exists = True, label = label),
-        read = lambda path: json.encode(locks.get(path.label, lock)),
-        download = lambda url, output: struct(success = True, sha256 = uv_lock_sha256),
-        os = struct(environ = {"RULES_TORCH_NVIDIA_DRIVER": driver} if driver != None else {}),
-        which = lambda _name: None,
+def _plan(modules, driver = "", lock = _LOCK, locks = {}, uv_lock_sha256 = None, missing = []):
+    """parse_modules on `modules`, with its I/O from the arguments.
+
+    Locks are read from `locks` (label -> lock) else `lock`, labels in `missing` do not exist,
+    uv.lock's digest is `uv_lock_sha256`, the NVIDIA driver is `driver`.
+    """
+    io = struct(
+        read_file = lambda label: None if label in missing else json.encode(locks.get(label, lock)),
+        file_sha256 = lambda label, _output: None if label in missing else uv_lock_sha256,
+        driver_version = lambda: driver,
     )
+    return parse_modules(struct(modules = modules, is_dev_dependency = lambda tag: tag.dev), io)
 
 def _repos(plan, rule):
     return {kwargs["name"]: kwargs for rule_name, kwargs in plan.repos if rule_name == rule}
 
 def _spokes_and_hub_test(ctx):
     env = unittest.begin(ctx)
-    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag()])]))
+    plan = _plan([_module("app", True, wheels = [_tag()])])
     spokes = _repos(plan, "spoke")
     asserts.equals(env, ["torch__cpu_linux_x86_64_cp311", "torch__cu121_linux_x86_64_cp311"], sorted(spokes))
     cpu = spokes["torch__cpu_linux_x86_64_cp311"]
@@ -75,10 +78,10 @@ def _spokes_and_hub_test(ctx):
 
 def _non_root_and_dev_test(ctx):
     env = unittest.begin(ctx)
-    plan = parse_modules(_mctx([
+    plan = _plan([
         _module("app", True, wheels = [_tag(hub = "torch_dev", dev = True)]),
         _module("lib", False, wheels = [_tag()]),
-    ]))
+    ])
     asserts.equals(env, ["lib__torch", "torch_dev"], sorted(_repos(plan, "hub")))
     asserts.true(env, "lib__torch__cpu_linux_x86_64_cp311" in _repos(plan, "spoke"))
     asserts.equals(env, [], plan.root_deps)
@@ -87,7 +90,7 @@ def _non_root_and_dev_test(ctx):
 
 def _pip_deps_test(ctx):
     env = unittest.begin(ctx)
-    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(pip_deps = Label("@@pypi//:BUILD.bazel"))])]))
+    plan = _plan([_module("app", True, wheels = [_tag(pip_deps = Label("@@pypi//:BUILD.bazel"))])])
     cpu = _repos(plan, "spoke")["torch__cpu_linux_x86_64_cp311"]
     asserts.equals(env, ["@@pypi//filelock"], cpu["deps"])
     asserts.equals(env, ["torch"], [w["name"] for w in json.decode(cpu["wheels"])])
@@ -95,14 +98,14 @@ def _pip_deps_test(ctx):
 
 def _auto_reads_the_host_test(ctx):
     env = unittest.begin(ctx)
-    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(default_variant = "auto")])], driver = "580.65.06"))
+    plan = _plan([_module("app", True, wheels = [_tag(default_variant = "auto")])], driver = "580.65.06")
     asserts.false(env, plan.reproducible)
     return unittest.end(env)
 
 def _from_pip_test(ctx):
     env = unittest.begin(ctx)
     tag = struct(hub = "torch", default_variant = "cpu", packages = ["torch"], variants = {"cpu": Label("@@pypi_cpu//:BUILD.bazel")}, dev = False)
-    plan = parse_modules(_mctx([_module("app", True, from_pip = [tag])]))
+    plan = _plan([_module("app", True, from_pip = [tag])])
     asserts.equals(env, {"torch": {
         "default_variant": "cpu",
         "hub": "torch",
@@ -118,7 +121,7 @@ def _settings_test(ctx):
     env = unittest.begin(ctx)
 
     # Nobody sets anything: GPU tests get no exec properties, the tag is requires-gpu.
-    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag()])]))
+    plan = _plan([_module("app", True, wheels = [_tag()])])
     asserts.equals(env, {"rules_torch_settings": dict(
         name = "rules_torch_settings",
         gpu_exec_properties = {},
@@ -128,17 +131,17 @@ def _settings_test(ctx):
     # The root module's tag counts; a library's is ignored.
     remote = struct(gpu_exec_properties = {"Pool": "gpu"}, gpu_tag = "gpu")
     library = struct(gpu_exec_properties = {"Pool": "library"}, gpu_tag = "library")
-    plan = parse_modules(_mctx([
+    plan = _plan([
         _module("app", True, remote_execution = [remote]),
         _module("lib", False, remote_execution = [library]),
-    ]))
+    ])
     settings = _repos(plan, "settings")["rules_torch_settings"]
     asserts.equals(env, {"Pool": "gpu"}, settings["gpu_exec_properties"])
     asserts.equals(env, "gpu", settings["gpu_tag"])
     asserts.equals(env, [], plan.root_deps)
 
     # rules_torch as the root module imports the settings repository itself.
-    plan = parse_modules(_mctx([_module("rules_torch", True, wheels = [_tag()])]))
+    plan = _plan([_module("rules_torch", True, wheels = [_tag()])])
     asserts.equals(env, ["rules_torch_settings", "torch"], plan.root_deps)
     return unittest.end(env)
 
@@ -151,7 +154,7 @@ def _extra_locks_test(ctx):
         "request": {"extra_index_urls": [], "find_links": [], "index_url": "https://pypi.org/simple", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.14.1", "torchaudio": None, "torchvision": None, "variants": ["cu130"]},
         "schema_version": 1,
     }}
-    plan = parse_modules(_mctx([_module("app", True, wheels = [_tag(extra_locks = [cu130])])], locks = locks))
+    plan = _plan([_module("app", True, wheels = [_tag(extra_locks = [cu130])])], locks = locks)
     spokes = _repos(plan, "spoke")
     asserts.equals(env, ["torch__cpu_linux_x86_64_cp311", "torch__cu121_linux_x86_64_cp311", "torch__cu130_linux_x86_64_cp311"], sorted(spokes))
 
@@ -176,10 +179,68 @@ def _uv_lock_test(ctx):
     lock = dict(_LOCK)
     lock["request"] = dict(_LOCK["request"], from_uv = {"args": ["--from-uv", "uv.lock"], "extras": {}, "uv_lock": "uv.lock", "uv_lock_sha256": "a" * 64})
     tag = _tag(uv_lock = Label("//:uv.lock"))
-    plan = parse_modules(_mctx([_module("app", True, wheels = [tag])], lock = lock, uv_lock_sha256 = "a" * 64))
+    plan = _plan([_module("app", True, wheels = [tag])], lock = lock, uv_lock_sha256 = "a" * 64)
     asserts.equals(env, ["torch"], sorted(_repos(plan, "hub")))
     return unittest.end(env)
 
+def _error(env, plan, *fragments):
+    asserts.equals(env, [], plan.repos, "a plan that fails declares nothing")
+    for fragment in fragments:
+        asserts.true(env, fragment in (plan.error or ""), "expected {} in the error: {}".format(repr(fragment), plan.error))
+
+def _errors_test(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, None, _plan([_module("app", True, wheels = [_tag()])]).error)
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag()])], missing = [_LOCK_LABEL]),
+        "rules_torch: lock file {} does not exist. Create it with the lock tool:".format(_LOCK_LABEL),
+        "bazel run @rules_torch//python:lock -- ",
+    )
+    _error(env, _plan([_module("app", True, wheels = [_tag()])], lock = {"cells": {}}), "has schema_version None, but this rules_torch reads schema_version 1", "Regenerate it with the lock tool: bazel run")
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(), _tag()])]),
+        "rules_torch: module 'app' has two torch.wheels tags with hub = \"torch\"; give each hub its own name.",
+    )
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag()], from_pip = [struct(hub = "torch", dev = False, variants = {"cpu": Label("@@pypi_cpu//:BUILD.bazel")}, default_variant = "", packages = ["torch"])])]),
+        "rules_torch: module 'app' has two torch tags with hub = \"torch\"",
+    )
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(default_variant = "cu130")])]),
+        "rules_torch: hub 'torch': default_variant 'cu130' is not in lock",
+        "(locked variants: cpu, cu121). Lock it with:",
+        "--variants cpu,cu121,cu130",
+    )
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(extra_locks = [_LOCK_LABEL])])]),
+        "names lock {} twice (lock and extra_locks)".format(_LOCK_LABEL),
+    )
+    two = [struct(gpu_exec_properties = {}, gpu_tag = "gpu")] * 2
+    _error(env, _plan([_module("app", True, remote_execution = two)]), "module 'app' has 2 torch.remote_execution tags; merge them into one.")
+    _error(
+        env,
+        _plan([_module("app", True, remote_execution = [struct(gpu_exec_properties = {}, gpu_tag = "")])]),
+        "torch.remote_execution(gpu_tag = \"\") marks no test",
+    )
+    _error(
+        env,
+        _plan([_module("app", True, from_pip = [struct(hub = "torch", dev = False, variants = {}, default_variant = "", packages = ["torch"])])]),
+        "torch.from_pip(hub = \"torch\") maps no variant",
+    )
+    uv_lock = Label("//:uv.lock")
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(uv_lock = uv_lock)])], missing = [uv_lock]),
+        "rules_torch: uv_lock {} does not exist; create it with `uv lock`".format(uv_lock),
+    )
+    return unittest.end(env)
+
+errors_test = unittest.make(_errors_test)
 spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
 uv_lock_test = unittest.make(_uv_lock_test)
 settings_test = unittest.make(_settings_test)
@@ -189,4 +250,4 @@ auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
 from_pip_test = unittest.make(_from_pip_test)
 
 def extension_test_suite(name):
-    unittest.suite(name, spokes_and_hub_test, extra_locks_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test)
+    unittest.suite(name, errors_test, spokes_and_hub_test, extra_locks_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test)

@@ -16,29 +16,53 @@ _PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
 def _label_path(label):
     return (label.package + "/" + label.name) if label.package else label.name
 
-def _read_lock(mctx, label):
+def _read_file(mctx, label):
+    """The text of a file of the module, or None when it does not exist."""
     path = mctx.path(label)
-    source = str(label)
     if not path.exists:
-        fail("rules_torch: lock file {} does not exist. Create it with the lock tool:\n  {}".format(
-            source,
-            relock_command({}, output = _label_path(label)),
-        ))
-    parsed = parse_lock(mctx.read(path), source, _label_path(label))
-    if parsed.error:
-        fail(parsed.error)
-    return parsed.lock
+        return None
+    return mctx.read(path)
 
 def _file_sha256(mctx, label, output):
+    """The sha256 of a file of the module, or None when it does not exist."""
+
     # Starlark has no sha256: Bazel's downloader reports the digest of what it fetched. Without a
     # sha256 argument it never answers from the repository cache, so this is the file as it is now.
     path = mctx.path(label)
     if not path.exists:
-        fail("rules_torch: uv_lock {} does not exist; create it with `uv lock` in the project's directory.".format(label))
+        return None
 
     # Reading the file makes the extension re-run when it changes.
     mctx.read(path)
     return mctx.download(url = "file://" + str(path), output = output).sha256
+
+def plan_io(mctx):
+    """What parse_modules reads from outside the module files, through `mctx`.
+
+    Args:
+      mctx: the module_ctx.
+
+    Returns:
+      struct(read_file(label) -> text or None when missing, file_sha256(label, output) -> the
+      file's sha256 or None when missing, driver_version() -> the NVIDIA driver's version or "").
+    """
+    return struct(
+        read_file = lambda label: _read_file(mctx, label),
+        file_sha256 = lambda label, output: _file_sha256(mctx, label, output),
+        driver_version = lambda: _driver_version(mctx),
+    )
+
+def _read_lock(io, label):
+    """struct(lock, error): the parsed lock, or why it cannot be used."""
+    source = str(label)
+    text = io.read_file(label)
+    if text == None:
+        return struct(lock = None, error = "rules_torch: lock file {} does not exist. Create it with the lock tool:\n  {}".format(
+            source,
+            relock_command({}, output = _label_path(label)),
+        ))
+    parsed = parse_lock(text, source, _label_path(label))
+    return struct(lock = parsed.lock, error = parsed.error)
 
 def _driver_version(mctx):
     # An explicit value (tests, CI machines without nvidia-smi in PATH) wins over detection.
@@ -56,13 +80,13 @@ def _driver_version(mctx):
 def _pip_label(hub_label, name):
     return "@@{}//{}".format(hub_label.workspace_name, pip_package_dir(name))
 
-def _read_locks(mctx, tag):
+def _read_locks(io, tag):
     """The tag's `lock` and `extra_locks` as one lock: the union of their cells.
 
     Returns:
       struct(lock: {"cells", "request"} with the main lock's request, origin: {cell key: the
       Label of the lock it comes from}, parsed: {Label: that lock}, requests: {Label: that
-      lock's request}, sources: the locks' labels as strings).
+      lock's request}, sources: the locks' labels as strings, error: None or why not).
     """
     labels = [tag.lock] + tag.extra_locks
     cells = {}
@@ -71,13 +95,16 @@ def _read_locks(mctx, tag):
     requests = {}
     for label in labels:
         if label in requests:
-            fail("rules_torch: hub '{}' names lock {} twice (lock and extra_locks).".format(tag.hub, label))
-        lock = _read_lock(mctx, label)
+            return struct(error = "rules_torch: hub '{}' names lock {} twice (lock and extra_locks).".format(tag.hub, label))
+        read = _read_lock(io, label)
+        if read.error:
+            return struct(error = read.error)
+        lock = read.lock
         parsed[label] = lock
         requests[label] = lock.get("request", {})
         for key in sorted(lock["cells"]):
             if key in cells:
-                fail((
+                return struct(error = (
                     "rules_torch: hub '{}': cell {} is locked in both {} and {}; each cell (variant, platform, " +
                     "Python) must come from one lock. Re-lock one of them without it:\n  {}"
                 ).format(
@@ -95,10 +122,14 @@ def _read_locks(mctx, tag):
         parsed = parsed,
         requests = requests,
         sources = [str(label) for label in labels],
+        error = None,
     )
 
-def _wheels_hub(mctx, module, tag, repos):
-    locks = _read_locks(mctx, tag)
+def _wheels_hub(io, module, tag, repos):
+    """Plans a torch.wheels hub into `repos`; struct(auto: whether it asked the host, error)."""
+    locks = _read_locks(io, tag)
+    if locks.error:
+        return struct(auto = False, error = locks.error)
     lock = locks.lock
     source = str(tag.lock)
     cells = lock["cells"]
@@ -107,34 +138,35 @@ def _wheels_hub(mctx, module, tag, repos):
     pythons = sorted({c["python"]: True for c in cells.values()}.keys())
     python = tag.python_version or (pythons[0] if len(pythons) == 1 else "")
     if not python:
-        fail((
+        return struct(auto = False, error = (
             "rules_torch: lock {} has cells for Python {}; set python_version on the torch.wheels tag of hub '{}' " +
             "to the default one (the others are selected by --@rules_python//python/config_settings:python_version)."
         ).format(source, ", ".join(pythons), tag.hub))
-    error = stale_lock_error(
+    errors = [stale_lock_error(
         lock,
         source,
         torch_version = tag.torch_version,
         variants = tag.variants,
         platforms = tag.platforms,
         pythons = [python],
-    )
-    if error:
-        fail(error)
-    for label in tag.extra_locks:
-        error = stale_lock_error(locks.parsed[label], str(label), torch_version = tag.torch_version)
-        if error:
-            fail(error)
+    )] + [
+        stale_lock_error(locks.parsed[label], str(label), torch_version = tag.torch_version)
+        for label in tag.extra_locks
+    ]
     if tag.uv_lock:
-        digest = _file_sha256(mctx, tag.uv_lock, "uv_lock/{}__{}.uv.lock".format(module.name, tag.hub))
-        error = uv_lock_error(lock, source, str(tag.uv_lock), _label_path(tag.uv_lock), digest, output)
-        if error:
-            fail(error)
+        digest = io.file_sha256(tag.uv_lock, "uv_lock/{}__{}.uv.lock".format(module.name, tag.hub))
+        if digest == None:
+            errors.append("rules_torch: uv_lock {} does not exist; create it with `uv lock` in the project's directory.".format(tag.uv_lock))
+        else:
+            errors.append(uv_lock_error(lock, source, str(tag.uv_lock), _label_path(tag.uv_lock), digest, output))
+    errors = [e for e in errors if e]
+    if errors:
+        return struct(auto = False, error = errors[0])
     locked_variants = sorted({c["variant"]: True for c in cells.values() if c["python"] == python}.keys())
 
     default_variant = tag.default_variant
     if default_variant == "auto":
-        driver = _driver_version(mctx)
+        driver = io.driver_version()
         default_variant = pick_auto_variant(driver, locked_variants)
 
         # buildifier: disable=print
@@ -144,7 +176,7 @@ def _wheels_hub(mctx, module, tag, repos):
             "NVIDIA driver " + driver if driver else "no NVIDIA driver found",
         ))
     elif default_variant and default_variant not in locked_variants:
-        fail("rules_torch: hub '{}': default_variant '{}' is not in lock {} (locked variants: {}). Lock it with:\n  {}".format(
+        return struct(auto = False, error = "rules_torch: hub '{}': default_variant '{}' is not in lock {} (locked variants: {}). Lock it with:\n  {}".format(
             tag.hub,
             default_variant,
             source,
@@ -225,19 +257,24 @@ def _wheels_hub(mctx, module, tag, repos):
         ),
         requirements_bzl = requirements_bzl(tag.hub, {p: p for p in _PACKAGES if p in present}),
     )))
-    return tag.default_variant == "auto"
+    return struct(auto = tag.default_variant == "auto", error = None)
 
-def parse_modules(mctx):
-    """Decides every repository the extension creates; creates none (unit-tested with a mock).
+def _failed(message):
+    return struct(repos = [], root_deps = [], root_dev_deps = [], reproducible = True, error = message)
+
+def parse_modules(mctx, io = None):
+    """Decides every repository the extension creates; creates none, fails nothing (unit-tested).
 
     Args:
-      mctx: the module_ctx (or a struct with `modules`, `is_dev_dependency`, `path`, `read`,
-        and for `default_variant = "auto"` `os`, `which`, `execute`).
+      mctx: the module_ctx, or a struct with `modules` and `is_dev_dependency`.
+      io: what it reads from outside the module files (plan_io's struct); default plan_io(mctx).
 
     Returns:
       struct(repos = [(rule name: "spoke" | "libtorch" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
-      root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host).
+      root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host,
+      error: None, or the message the extension fails with).
     """
+    io = io or plan_io(mctx)
     repos = []
     root_deps = []
     root_dev_deps = []
@@ -248,10 +285,10 @@ def parse_modules(mctx):
             # Execution settings are the workspace's, not a library's: only the root module's count.
             tags = module.tags.remote_execution
             if len(tags) > 1:
-                fail("rules_torch: module '{}' has {} torch.remote_execution tags; merge them into one.".format(module.name, len(tags)))
+                return _failed("rules_torch: module '{}' has {} torch.remote_execution tags; merge them into one.".format(module.name, len(tags)))
             for tag in tags:
                 if not tag.gpu_tag:
-                    fail("rules_torch: torch.remote_execution(gpu_tag = \"\") marks no test; leave it unset for \"{}\".".format(DEFAULT_GPU_TAG))
+                    return _failed("rules_torch: torch.remote_execution(gpu_tag = \"\") marks no test; leave it unset for \"{}\".".format(DEFAULT_GPU_TAG))
                 settings.update(gpu_exec_properties = tag.gpu_exec_properties, gpu_tag = tag.gpu_tag)
             if module.name == "rules_torch":
                 # rules_torch's own MODULE.bazel imports the settings repository (defs.bzl loads it).
@@ -259,37 +296,44 @@ def parse_modules(mctx):
         hubs = {}
         for tag in module.tags.wheels:
             if tag.hub in hubs:
-                fail("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
+                return _failed("rules_torch: module '{}' has two torch.wheels tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
             hubs[tag.hub] = mctx.is_dev_dependency(tag)
 
             # default_variant = "auto" asks the host's driver: the result is then not a function
             # of the module files alone.
-            auto = _wheels_hub(mctx, module, tag, repos)
-            read_host = read_host or auto
+            planned = _wheels_hub(io, module, tag, repos)
+            if planned.error:
+                return _failed(planned.error)
+            read_host = read_host or planned.auto
         for tag in module.tags.from_pip:
             if tag.hub in hubs:
-                fail("rules_torch: module '{}' has two torch tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
+                return _failed("rules_torch: module '{}' has two torch tags with hub = \"{}\"; give each hub its own name.".format(module.name, tag.hub))
             hubs[tag.hub] = mctx.is_dev_dependency(tag)
-            _from_pip_hub(module, tag, repos)
+            error = _from_pip_hub(module, tag, repos)
+            if error:
+                return _failed(error)
         if module.is_root:
             root_deps = sorted(root_deps + [h for h, dev in hubs.items() if not dev])
             root_dev_deps = sorted([h for h, dev in hubs.items() if dev])
     repos.append(("settings", settings))
-    return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host)
+    return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host, error = None)
 
 _RULES = {"hub": hub, "libtorch": libtorch_repo, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
 
 def _torch_impl(mctx):
     plan = parse_modules(mctx)
+    if plan.error:
+        fail(plan.error)
     for rule_name, kwargs in plan.repos:
         _RULES[rule_name](**kwargs)
     return reproducible_extension(mctx, plan.root_deps, plan.root_dev_deps, reproducible = plan.reproducible)
 
 def _from_pip_hub(module, tag, repos):
+    """Plans a torch.from_pip hub into `repos`; returns None, or why it cannot."""
     if not tag.variants:
-        fail("rules_torch: torch.from_pip(hub = \"{}\") maps no variant; e.g. variants = {{\"cpu\": \"@pypi_cpu\", \"cu130\": \"@pypi_cu130\"}}.".format(tag.hub))
+        return ("rules_torch: torch.from_pip(hub = \"{}\") maps no variant; e.g. variants = {{\"cpu\": \"@pypi_cpu\", \"cu130\": \"@pypi_cu130\"}}.".format(tag.hub))
     if tag.default_variant and tag.default_variant not in tag.variants:
-        fail("rules_torch: torch.from_pip(hub = \"{}\"): default_variant '{}' is not mapped (variants: {}); add \"{}\": \"@<its pip hub>\" to variants.".format(
+        return ("rules_torch: torch.from_pip(hub = \"{}\"): default_variant '{}' is not mapped (variants: {}); add \"{}\": \"@<its pip hub>\" to variants.".format(
             tag.hub,
             tag.default_variant,
             ", ".join(sorted(tag.variants)),
@@ -303,6 +347,7 @@ def _from_pip_hub(module, tag, repos):
         shown = {variant: "@@" + label.workspace_name for variant, label in tag.variants.items()},
         variants = {variant: label.workspace_name for variant, label in tag.variants.items()},
     )))
+    return None
 
 _wheels = tag_class(
     doc = """Creates a hub repository of torch wheels from a rules_torch lock file.

@@ -404,8 +404,8 @@ def parse_lock(content, source, output = None):
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         return struct(lock = None, error = (
-            "rules_torch: lock file {} has schema_version {}, but this rules_torch reads schema_version {}. " +
-            "Regenerate the lock with the lock tool of the rules_torch version in use: {}"
+            "rules_torch: lock file {} has schema_version {}, but this rules_torch reads schema_version {} " +
+            "(a newer lock needs a newer rules_torch). {}"
         ).format(source, repr(version), SCHEMA_VERSION, hint))
     error = _request_error(data.get("request"))
     if error:
