@@ -38,7 +38,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+# What pytest.ini puts on the path for the tests whose helpers these benchmarks reuse.
+sys.path[:0] = [str(REPO / d) for d in ("python", "tests/support", "tests/integration")]
 
 import harness  # noqa: E402
 

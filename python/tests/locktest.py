@@ -15,15 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fake_wheels
+
+from rules_torch import lock
+
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 REPO = PYTHON_DIR.parent
-for path in (PYTHON_DIR, REPO / "tests" / "support"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-import fake_wheels  # noqa: E402
-
-from rules_torch import lock  # noqa: E402
 
 
 @dataclasses.dataclass

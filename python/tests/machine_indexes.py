@@ -8,34 +8,29 @@ The sources come from configuration, never from paths written here:
 - pip's own configuration (``pip config list``): ``index-url``, ``extra-index-url`` and
   ``find-links`` of any section, PyPI itself left out.
 
-It also builds the two real locks other tests need, e.g. for the Bazel integration tests::
+It also builds the two real locks other tests need, e.g. for the Bazel integration tests
+(``PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py`` then)::
 
-    python3 python/tests/machine_indexes.py show
-    python3 python/tests/machine_indexes.py lock torch-2.13.0-cpu --output /tmp/torch.lock.json
-    python3 python/tests/machine_indexes.py lock torch-2.14.1-cu130 --output /tmp/torch.lock.json
+    show
+    lock torch-2.13.0-cpu --output /tmp/torch.lock.json
+    lock torch-2.14.1-cu130 --output /tmp/torch.lock.json
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import re
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+from pip_config import PYPI, configured_find_links, configured_indexes
 
 from rules_torch import lock
 from rules_torch.errors import LockError
 from rules_torch.index import Fetcher, to_url
-
-PYPI = "https://pypi.org/simple"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,25 +68,9 @@ def _is(candidate: str, version: str) -> bool:
 
 
 def machine_sources() -> MachineSources:
-    if "RULES_TORCH_TEST_INDEXES" in os.environ or "RULES_TORCH_TEST_FIND_LINKS" in os.environ:
-        return MachineSources(
-            os.environ.get("RULES_TORCH_TEST_INDEXES", "").split(),
-            os.environ.get("RULES_TORCH_TEST_FIND_LINKS", "").split(),
-        )
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
-    )
-    indexes: list[str] = []
-    find_links: list[str] = []
-    for line in result.stdout.splitlines():
-        match = re.match(r"^[^.]*\.(index-url|extra-index-url|find-links)='(.*)'$", line.strip())
-        if not match:
-            continue
-        target = find_links if match.group(1) == "find-links" else indexes
-        for value in match.group(2).split():
-            if value.rstrip("/") != PYPI and value not in target:
-                target.append(value)
-    return MachineSources(indexes, find_links)
+    """The index URLs (PyPI left out) and find-links locations tests may lock real torch from."""
+    indexes = [url for url in configured_indexes() if url.rstrip("/") != PYPI]
+    return MachineSources(indexes, configured_find_links())
 
 
 def pypi_reachable() -> bool:

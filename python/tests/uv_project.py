@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from machine_indexes import MachineSources, machine_sources
 
 PROJECT = "demo"

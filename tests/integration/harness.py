@@ -19,16 +19,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_wheels import Wheel
+from pip_config import PYPI, configured_indexes
+from rules_torch.cells import Cell
+from rules_torch.lockfile import Request, WheelEntry, dumps, lock_document
 
 REPO = Path(__file__).resolve().parents[2]
 BAZEL = REPO / "tools" / "bazel"
 WORKSPACES = REPO / "tests" / "integration" / ".workspaces"
-
-sys.path.insert(0, str(REPO / "tests" / "support"))
-sys.path.insert(0, str(REPO / "python"))
-from fake_wheels import Wheel  # noqa: E402
-from rules_torch.cells import Cell  # noqa: E402
-from rules_torch.lockfile import Request, WheelEntry, dumps, lock_document  # noqa: E402
 
 PLATFORM_TAGS = {
     "linux_x86_64": "linux_x86_64",
@@ -225,37 +223,10 @@ class Workspace:
 # written here: RULES_TORCH_TEST_INDEXES (index URLs separated by spaces or commas), else pip's
 # own configuration (`pip config list`: index-url and extra-index-url).
 
-PYPI = "https://pypi.org/simple"
 
 
 # The interpreter tests' stand-in toolchains run: the base interpreter of the one running pytest.
 HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def _configured(variable: str, keys: tuple[str, ...]) -> list[str]:
-    """The values of `variable` (separated by spaces or commas), else of pip's configuration
-    keys (`pip config list`), in the order configured."""
-    configured = os.environ.get(variable)
-    if configured is not None:
-        return [value for value in configured.replace(",", " ").split() if value]
-    command = [sys.executable, "-m", "pip", "config", "list"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    values: list[str] = []
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition("=")
-        if key.split(".")[-1] in keys:
-            values.extend(v for v in value.strip().strip("'\"").split() if v not in values)
-    return values
-
-
-def configured_indexes() -> list[str]:
-    """The index URLs tests may lock real torch from (RULES_TORCH_TEST_INDEXES, else pip's)."""
-    return _configured("RULES_TORCH_TEST_INDEXES", ("index-url", "extra-index-url"))
-
-
-def configured_find_links() -> list[str]:
-    """The find-links locations of local wheels (RULES_TORCH_TEST_FIND_LINKS, else pip's)."""
-    return _configured("RULES_TORCH_TEST_FIND_LINKS", ("find-links",))
 
 
 def _index_page(index: str, project: str, timeout: float = 10.0) -> str:
@@ -381,23 +352,3 @@ def lock_real_torch(
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
     return target
-
-
-@pytest.fixture(scope="module")
-def workspace_factory():
-    """Makes Workspace objects (`make(name, heavy=False)`) and releases them when the test
-    module ends: Bazel servers stopped, heavy output bases expunged (see Workspace.release).
-
-    A fixture here rather than in a conftest.py: python/tests has its own conftest module, and
-    two modules named conftest cannot both be imported by name in one pytest run.
-    """
-    made = []
-
-    def make(name, heavy=False):
-        ws = Workspace(name)
-        made.append((ws, heavy))
-        return ws
-
-    yield make
-    for ws, heavy in made:
-        ws.release(expunge=heavy)

@@ -19,7 +19,8 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import HOST_PYTHON, NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO, configured_find_links, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO
+from pip_config import configured_find_links
 
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 CELL = "cpu_linux_x86_64_cp311"

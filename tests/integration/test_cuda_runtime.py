@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REAL_TORCH, build_fake_cudart, index_with_wheel, lock_real_torch, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REAL_TORCH, build_fake_cudart, lock_real_torch, real_cuda_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -130,7 +130,7 @@ def prepare_workspace(ws, index: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
+def ws(workspace_factory):
     # Everything run directly below, built once (the first time this fetches the CUDA spoke).
     return real_cuda_workspace(workspace_factory, "cuda", 10, prepare_workspace, DIRECT_TARGETS, timeout=1800)
 

@@ -4,14 +4,11 @@ and what to do, and leaves no half-downloaded spoke or half-installed tree behin
 import hashlib
 import re
 import shlex
-import sys
 import time
 
 import pytest
-from harness import REPO, Wheel, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
-
-sys.path.insert(0, str(REPO / "python"))
-from rules_torch.lock import build_parser  # noqa: E402
+from harness import Wheel, fake_torch
+from rules_torch.lock import build_parser
 
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")

@@ -1,7 +1,7 @@
 """torch.from_pip: one @torch hub over the user's per-variant rules_python pip.parse hubs."""
 
 import pytest
-from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import fake_torch
 
 PIP = """\
 pip = use_extension("@rules_python//python/extensions:pip.bzl", "pip")

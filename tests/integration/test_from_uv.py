@@ -15,11 +15,9 @@ import subprocess
 import sys
 
 import pytest
-from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
-
-sys.path.insert(0, str(REPO / "python" / "tests"))
-from machine_indexes import machine_sources, pypi_reachable  # noqa: E402
-from uv_project import make_project, uv_binary  # noqa: E402
+from harness import REPO
+from machine_indexes import machine_sources, pypi_reachable
+from uv_project import make_project, uv_binary
 
 pytestmark = pytest.mark.real_torch
 

@@ -1,6 +1,6 @@
 """Several hubs in one module, and a dependency module's hub next to the root's of the same name."""
 
-from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import fake_torch
 
 DEP_MODULE = """\
 module(name = "dep")

@@ -11,7 +11,7 @@ Repository rules see a PATH without any python3 (--repo_env=PATH=/nonexistent; b
 from pathlib import Path
 
 import pytest
-from harness import HOST_PYTHON, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, fake_torch
 
 NO_PATH = "--repo_env=PATH=/nonexistent"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

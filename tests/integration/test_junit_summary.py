@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from harness import REPO
-
-sys.path.insert(0, str(REPO / "tools"))
-import junit_summary  # noqa: E402
+import junit_summary
 
 PASS = '<testcase classname="{c}" name="{n}"/>'
 FAIL = '<testcase classname="{c}" name="{n}"><failure message="boom"/></testcase>'

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sysconfig
 
 import pytest
-from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO
 
 pytestmark = pytest.mark.real_torch
 
@@ -32,7 +32,7 @@ new_local_repository(
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - fixture
+def ws(workspace_factory):
     ws = workspace_factory("libtorch", heavy=True)
     ws.write_module(
         'bazel_dep(name = "rules_cc", version = "0.0.11")\n'

@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from harness import REPO, lock_real_torch, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO, lock_real_torch, real_cuda_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -29,7 +29,7 @@ def _prepare(ws, index):
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - fixture
+def ws(workspace_factory):
     return real_cuda_workspace(workspace_factory, "libtorch_cuda", 12, _prepare, ["//:add_one", "//:add_one_test"], timeout=2400)
 
 

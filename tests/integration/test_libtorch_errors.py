@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from harness import Wheel, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import Wheel, fake_torch
 
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_cc_extension")
@@ -34,7 +34,7 @@ def _fake_cuda_torch(ws) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - fixture
+def ws(workspace_factory):
     ws = workspace_factory("libtorch_errors")
     cpu = [ws.add_wheel(w) for w in fake_torch("cpu", "linux_x86_64")]
     ws.write_lock({("cpu", "linux_x86_64"): cpu, ("cu130", "linux_x86_64"): _fake_cuda_torch(ws)})

@@ -11,7 +11,7 @@ import http.server
 import threading
 
 import pytest
-from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import fake_torch
 
 HOST = "wheels.example.invalid"
 FLAG = "--experimental_downloader_config"

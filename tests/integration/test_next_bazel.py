@@ -14,7 +14,7 @@ import re
 import shutil
 
 import pytest
-from harness import NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO, workspace_factory  # noqa: F401 - pytest fixture
+from harness import NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO
 
 EXAMPLE = REPO / "examples" / "basic"
 
@@ -25,7 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def example(workspace_factory):  # noqa: F811 - fixture
+def example(workspace_factory):
     ws = workspace_factory("next_bazel_basic", heavy=True)
     for path in ("BUILD.bazel", "main.py", "model.py", "model_test.py", "third_party/BUILD.bazel", "third_party/torch.lock.json"):
         (ws.root / path).parent.mkdir(parents=True, exist_ok=True)

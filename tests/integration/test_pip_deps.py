@@ -4,7 +4,7 @@ rules_python pip.parse hub, so a binary never carries two copies of them. Real t
 import json
 
 import pytest
-from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO
 
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 

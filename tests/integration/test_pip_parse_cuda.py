@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import PYPI, REAL_TORCH, REPO, build_fake_cudart, configured_indexes, index_with_wheel, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REAL_TORCH, REPO, build_fake_cudart, real_cuda_workspace
+from pip_config import PYPI, configured_indexes
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -115,7 +116,7 @@ def _prepare_with_fake_cudart(ws, index: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - the fixture imported from harness
+def ws(workspace_factory):
     # pip.parse fetches the closure here, the first time.
     return real_cuda_workspace(workspace_factory, "pip_parse_cuda", 12, _prepare_with_fake_cudart, ["//..."], timeout=2400)
 

@@ -3,7 +3,7 @@ rules_python's python_version flag selects the other Python's cells (analysis on
 workspace's interpreter is the host's)."""
 
 import pytest
-from harness import fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import fake_torch
 
 PYTHON_FLAG = "--@rules_python//python/config_settings:python_version"
 # A full version rules_python 0.22.1 knows (its TOOL_VERSIONS), as its transitions would set.

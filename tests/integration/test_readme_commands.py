@@ -49,9 +49,9 @@ NOT_RUN = {
         "in a user's uv project; python/tests/test_uv_import.py runs the same entry point",
     "python3 -m pytest python/tests": "part of the test command itself",
     'python3 -m pytest python/tests -m "not real_torch"': "a subset of the test command itself",
-    "python3 python/tests/machine_indexes.py show": "a developer's helper, run by python/tests through its functions",
-    "python3 python/tests/machine_indexes.py lock torch-2.13.0-cpu --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
-    "python3 python/tests/machine_indexes.py lock torch-2.14.1-cu130 --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
+    "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py show": "a developer's helper, run by python/tests through its functions",
+    "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py lock torch-2.13.0-cpu --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
+    "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py lock torch-2.14.1-cu130 --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
 }
 # The main README's commands that this test runs (from the repository root).
 MAIN_RUN = ["cd examples/basic && ../../tools/bazel run //:main"]

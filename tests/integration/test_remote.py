@@ -29,7 +29,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from harness import REPO, lock_real_torch, real_cuda_workspace, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO, lock_real_torch, real_cuda_workspace
 
 RBE = REPO / "tools" / "rbe.sh"
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
@@ -150,7 +150,7 @@ def cpu_workspace(ws, module_name: str | None = None):
     return ws
 
 
-def test_gpu_tests_get_the_modules_exec_properties(workspace_factory):  # noqa: F811 - fixture
+def test_gpu_tests_get_the_modules_exec_properties(workspace_factory):
     """Analysis only, no service: the tagged tests carry the module's properties."""
     ws = cpu_workspace(workspace_factory("remote_props"))
     out = _ok(ws.bazel("query", "--output=build", "//:all"))
@@ -161,7 +161,7 @@ def test_gpu_tests_get_the_modules_exec_properties(workspace_factory):  # noqa: 
 
 
 @pytest.mark.real_torch
-def test_remote_execution_cache_hit_and_build_without_the_bytes(rbe, workspace_factory):  # noqa: F811
+def test_remote_execution_cache_hit_and_build_without_the_bytes(rbe, workspace_factory):
     ws = cpu_workspace(workspace_factory("remote_exec", heavy=True))
     flags = rbe["exec"]
 
@@ -193,7 +193,7 @@ def test_remote_execution_cache_hit_and_build_without_the_bytes(rbe, workspace_f
 
 
 @pytest.mark.real_torch
-def test_remote_cache_gives_a_fresh_workspace_the_result_and_the_tree(rbe, workspace_factory):  # noqa: F811
+def test_remote_cache_gives_a_fresh_workspace_the_result_and_the_tree(rbe, workspace_factory):
     flags = rbe["cache"]
     # Two checkouts of one repository: the same module name (runfiles' _repo_mapping holds it).
     first = cpu_workspace(workspace_factory("remote_cache_a", heavy=True), "remote_cache")
@@ -226,7 +226,7 @@ torch_py_test(name = "where_test", srcs = ["where.py"], main = "where.py", deps 
 
 @pytest.mark.slow
 @pytest.mark.real_torch
-def test_cuda_libraries_load_on_a_worker(rbe, workspace_factory):  # noqa: F811
+def test_cuda_libraries_load_on_a_worker(rbe, workspace_factory):
     """The CUDA 13 torch 2.14.1 closure's libraries open by soname on the worker."""
 
     def prepare(ws, index):

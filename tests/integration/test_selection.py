@@ -1,7 +1,6 @@
 """Variant and platform selection through the @torch hub, and lazy fetching of spokes."""
 
 import pytest
-from harness import workspace_factory  # noqa: F401 - pytest fixture
 
 TEST = """\
 import os

@@ -3,14 +3,11 @@ the platforms (names, and the @platforms constraints the hub selects them with),
 platform tags each platform accepts."""
 
 import ast
-import sys
 
 from harness import REPO
-
-sys.path.insert(0, str(REPO / "python"))
-from rules_torch import lockfile  # noqa: E402
-from rules_torch.cells import PLATFORMS  # noqa: E402
-from rules_torch.lockfile import SCHEMA_VERSION, WHEEL_PLATFORM_PATTERNS  # noqa: E402
+from rules_torch import lockfile
+from rules_torch.cells import PLATFORMS
+from rules_torch.lockfile import SCHEMA_VERSION, WHEEL_PLATFORM_PATTERNS
 
 _OS = {"linux": "@platforms//os:linux", "darwin": "@platforms//os:macos", "win32": "@platforms//os:windows"}
 _CPU = {"x86_64": "@platforms//cpu:x86_64", "AMD64": "@platforms//cpu:x86_64", "aarch64": "@platforms//cpu:aarch64", "arm64": "@platforms//cpu:aarch64"}

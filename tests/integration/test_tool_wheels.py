@@ -1,12 +1,8 @@
 """The lock tool's wheels for Bazel (python/tool_wheels.json) are the pinned requirements'."""
 
 import json
-import sys
 
-from harness import REPO
-
-sys.path.insert(0, str(REPO / "tools"))
-import pin_tool_wheels  # noqa: E402
+import pin_tool_wheels
 
 
 def test_tool_wheels_match_the_pinned_requirements():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from harness import REPO, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO
 
 pytestmark = pytest.mark.real_torch
 
@@ -59,7 +59,7 @@ torch_py_test(name = "pristine_test", srcs = ["pristine.py"], main = "pristine.p
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - fixture
+def ws(workspace_factory):
     ws = workspace_factory("tree_integrity", heavy=True)
     ws.write_module('torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n')
     ws.write("torch.lock.json", LOCK.read_text())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import HOST_PYTHON, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import HOST_PYTHON, fake_torch
 
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
@@ -54,7 +54,7 @@ MODULE = 'torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_varia
 
 
 @pytest.fixture(scope="module")
-def ws(workspace_factory):  # noqa: F811 - fixture
+def ws(workspace_factory):
     ws = workspace_factory("wrong_interpreter")
     ws.write_lock({("cpu", "linux_x86_64"): [ws.add_wheel(w) for w in fake_torch("cpu", "linux_x86_64")]})
     ws.write_module(MODULE)
