@@ -1,5 +1,6 @@
-"""Rules for torch programs: torch_py_library, torch_py_binary, torch_py_test, and C++ extensions
-built against the same torch (torch_cc_extension; plain cc_* targets depend on `@torch//:libtorch`).
+"""Rules for torch programs: torch_py_library, torch_py_binary, torch_py_test, C++ extensions
+built against the same torch (torch_cc_extension; plain cc_* targets depend on `@torch//:libtorch`),
+and venvs of them for editors and notebooks (torch_py_venv).
 
 ```starlark
 load("@rules_torch//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
@@ -15,6 +16,10 @@ wheels', triton's; from rules_torch hubs or rules_python `pip.parse` hubs alike)
 `LD_LIBRARY_PATH`, points triton at the driver's `libcuda.so.1` when the loader cannot find it,
 and runs Python with only the program's dependencies importable (`-S -s`, as in a venv). It works
 under `bazel run`, `bazel test` and when `bazel-bin/<target>` is executed directly.
+
+Each of the three also declares `<name>.venv` (tagged `manual`): `bazel run //:train.venv` makes a
+standard venv at `.venv` in the workspace whose `bin/python` imports what the target imports,
+the selected variant's torch included, for editors, type checkers and notebooks (torch_py_venv).
 """
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
@@ -27,9 +32,11 @@ load(
     _TorchRuntimeInfo = "TorchRuntimeInfo",
     _torch_runtime_aspect = "torch_runtime_aspect",
 )
+load("//torch/private/rules:venv.bzl", _torch_py_venv = "torch_py_venv")
 
 TorchRuntimeInfo = _TorchRuntimeInfo
 torch_runtime_aspect = _torch_runtime_aspect
+torch_py_venv = _torch_py_venv
 
 # Attributes that belong to the outer (launcher) target rather than the inner py_binary.
 _OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with", "exec_properties"]
@@ -50,12 +57,24 @@ def torch_py_library(name, **kwargs):
     Takes every attribute of py_library and returns what py_library returns (PyInfo and every
     other provider). A torch_py_binary or torch_py_test finds the shared-library directories of
     its transitive deps through any py_library, this one or a plain one (torch_runtime_aspect).
+    `<name>.venv` is its venv (torch_py_venv): `bazel run //pkg:<name>.venv`.
 
     Args:
       name: the target's name.
       **kwargs: py_library attributes (srcs, deps, data, imports, visibility, ...).
     """
     py_library(name = name, **kwargs)
+    _venv(name, name, kwargs.get("testonly", False), kwargs)
+
+def _venv(name, actual, testonly, kwargs):
+    """Declares `<name>.venv`, the venv of target `actual` (same package)."""
+    _torch_py_venv(
+        name = name + ".venv",
+        deps = [":" + actual],
+        tags = ["manual"],
+        testonly = testonly,
+        **{k: kwargs[k] for k in ["compatible_with", "target_compatible_with"] if k in kwargs}
+    )
 
 def _executable(rule, name, is_test, kwargs):
     srcs = kwargs.get("srcs", [])
@@ -79,12 +98,14 @@ def _executable(rule, name, is_test, kwargs):
         main = main,
         **outer
     )
+    _venv(name, name + ".py_binary", outer.get("testonly", is_test), outer)
 
 def torch_py_binary(name, **kwargs):
     """A py_binary behind rules_torch's launcher, so torch's shared libraries load at runtime.
 
     Takes every attribute of py_binary (srcs, deps, data, main, args, env, ...). The program is
-    `<name>`; `<name>.py_binary` is the plain py_binary it wraps.
+    `<name>`; `<name>.py_binary` is the plain py_binary it wraps; `<name>.venv` its venv
+    (torch_py_venv): `bazel run //pkg:<name>.venv`.
 
     Args:
       name: the target's name.
@@ -98,7 +119,7 @@ def torch_py_test(name, **kwargs):
     Takes every attribute of py_test (srcs, deps, data, main, args, env, size, timeout, ...).
     A test tagged `requires-gpu` (the root module's `torch.remote_execution(gpu_tag = ...)`)
     gets that tag's `gpu_exec_properties` as `exec_properties`, under its own, so remote
-    execution runs it on a GPU worker.
+    execution runs it on a GPU worker. `<name>.venv` is its venv (torch_py_venv).
 
     Args:
       name: the target's name.

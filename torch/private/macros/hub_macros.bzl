@@ -6,7 +6,7 @@ tests/starlark/hub_tests.bzl checks what each macro declares, whole.
 """
 
 load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")
-load("//torch:defs.bzl", "torch_py_binary")
+load("//torch:defs.bzl", "torch_py_binary", "torch_py_venv")
 load("//torch/private/lock:labels.bzl", "cc_label", "package_label", "selection_parts")
 load("//torch/private/lock:lock.bzl", "PLATFORM_CONSTRAINTS")
 load("//torch/private/rules:unavailable.bzl", "torch_unavailable")
@@ -27,6 +27,7 @@ def _native_rules():
         config_setting = native.config_setting,
         select = select,
         torch_py_binary = torch_py_binary,
+        torch_py_venv = torch_py_venv,
         torch_unavailable = torch_unavailable,
     )
 
@@ -160,3 +161,13 @@ def torch_hub_doctor(rules = None):
     rules = rules or _native_rules()
     doctor = Label("//torch/private/tools:doctor.py")
     rules.torch_py_binary(name = "doctor", srcs = [doctor], main = doctor, deps = [":torch"])
+
+def torch_hub_venv(packages, rules = None):
+    """Declares :venv, `bazel run @<hub>//:venv`: a venv of every package of the hub (torch_py_venv).
+
+    Args:
+      packages: the hub's package targets (torch, torchvision, ...).
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+    rules = rules or _native_rules()
+    rules.torch_py_venv(name = "venv", deps = [":" + package for package in packages])

@@ -22,6 +22,7 @@ disk (remote execution, `--remote_download_minimal`).""",
     fields = {
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
         "extractor": "File: the program that installs `wheels` into a tree (extract_wheels.py)",
+        "interpreter": "File or None: the cell's `python_interpreter_target`, which installs the tree and runs its venv (None: the Python toolchain's interpreter)",
         "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
         "python": "string: the Python (major.minor) the cell is locked for; its interpreter must be that one",
         "site_packages": "File: the site-packages directory (a tree artifact)",
@@ -72,6 +73,7 @@ def _cell_tree_impl(ctx):
         TorchCellInfo(
             cell = ctx.attr.cell,
             extractor = ctx.file._extractor,
+            interpreter = ctx.executable.interpreter if ctx.attr.interpreter else None,
             lib_dirs = lib_dirs,
             python = ctx.attr.python,
             site_packages = site_packages,

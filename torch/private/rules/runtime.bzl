@@ -13,7 +13,16 @@ TorchRuntimeInfo = provider(
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
-def _runfiles_path(ctx, file):
+def runfiles_path(ctx, file):
+    """The runfiles-root-relative path of a file.
+
+    Args:
+      ctx: the rule's context.
+      file: a File.
+
+    Returns:
+      `<repository>/<path>`.
+    """
     path = file.short_path
     if path.startswith("../"):
         return path[3:]
@@ -26,7 +35,7 @@ def _own_lib_dirs(ctx, files):
     dirs = {}
     for file in files:
         if _is_shared_library(file.basename):
-            path = _runfiles_path(ctx, file)
+            path = runfiles_path(ctx, file)
             directory = path.rpartition("/")[0]
             if directory not in dirs:
                 dirs[directory] = struct(dir = directory, probe = path)
@@ -77,7 +86,15 @@ def collect_runtime(deps):
         trees = depset(transitive = [f.trees for f in found]),
     )
 
-def _shell_quote(text):
+def shell_quote(text):
+    """`text` as one word of a POSIX shell.
+
+    Args:
+      text: a string.
+
+    Returns:
+      It in single quotes.
+    """
     return "'" + text.replace("'", "'\\''") + "'"
 
 def _import_dirs(ctx, binary):
@@ -89,12 +106,12 @@ def _import_dirs(ctx, binary):
     relies on to import its modules without `imports`). A repository without generated files
     has everything the runfiles tree has where it lies.
     """
-    imports = binary[PyInfo].imports.to_list() + _venv_site_packages(ctx, binary[PyInfo])
+    imports = binary[PyInfo].imports.to_list() + venv_site_packages(ctx, binary[PyInfo])
     found = {}
     roots = {}
     generated = {}
     for file in binary[DefaultInfo].default_runfiles.files.to_list():
-        path = _runfiles_path(ctx, file)
+        path = runfiles_path(ctx, file)
         root = path.partition("/")[0]
         if not file.is_source:
             generated[root] = True
@@ -115,13 +132,20 @@ def _import_dirs(ctx, binary):
             ordered.append(root)
     return [(d, found[d][0], found[d][1]) for d in ordered], generated
 
-def _venv_site_packages(ctx, info):
+def venv_site_packages(ctx, info):
     """The runfiles directories that hold packages rules_python lays out as venv symlinks.
 
     With rules_python 2.x's `--venvs_site_packages=yes`, pip.parse's libraries leave `imports`
     and list their top-level packages in `PyInfo.venv_symlinks` instead (kind LIB: a path under
     the venv's site-packages, and the runfiles path it links to). The launcher runs Python
     without that venv, so it imports each package from the directory that holds its target.
+
+    Args:
+      ctx: the rule's context.
+      info: a PyInfo.
+
+    Returns:
+      A list of runfiles-root-relative directories.
     """
     entries = getattr(info, "venv_symlinks", None)
     if entries == None:
@@ -130,7 +154,7 @@ def _venv_site_packages(ctx, info):
     for entry in (entries.to_list() if type(entries) == "depset" else entries):
         if entry.kind != "LIB":
             continue
-        target = _runfiles_path(ctx, entry.link_to_file) if entry.link_to_file else entry.link_to_path
+        target = runfiles_path(ctx, entry.link_to_file) if entry.link_to_file else entry.link_to_path
         if target and target.endswith("/" + entry.venv_path):
             directory = target[:-len(entry.venv_path) - 1]
             if directory not in dirs:
@@ -148,12 +172,12 @@ def _locate(ctx, directory, probe, depth, generated, roots, lines):
         return '"${}"'.format(roots[directory])
     repo = directory.partition("/")[0]
     if repo == ctx.workspace_name or repo in generated:
-        lines.append("d=$(rloc {} {} {})".format(_shell_quote(directory), _shell_quote(probe), depth))
+        lines.append("d=$(rloc {} {} {})".format(shell_quote(directory), shell_quote(probe), depth))
         return '"$d"'
     if repo not in roots:
         roots[repo] = "root{}".format(len(roots))
-        lines.append("{}=$(rloc {} {} {} real)".format(roots[repo], _shell_quote(repo), _shell_quote(probe), probe.count("/")))
-    return '"${}"{}'.format(roots[repo], _shell_quote(directory[len(repo):]) if len(directory) > len(repo) else "")
+        lines.append("{}=$(rloc {} {} {} real)".format(roots[repo], shell_quote(repo), shell_quote(probe), probe.count("/")))
+    return '"${}"{}'.format(roots[repo], shell_quote(directory[len(repo):]) if len(directory) > len(repo) else "")
 
 def _without_trees(ctx, runfiles, trees):
     """`runfiles` less the cell trees (directory artifacts), everything else kept.
@@ -175,14 +199,14 @@ def _without_trees(ctx, runfiles, trees):
 
 def _tree_lines(ctx, index, tree, staged, lines):
     """Shell lines that set `tree<index>` to where the cell's installed tree is; see rtree."""
-    stamp = _shell_quote(_runfiles_path(ctx, tree.stamp))
+    stamp = shell_quote(runfiles_path(ctx, tree.stamp))
     lines.append("s=$(rloc {0} {0} 0)".format(stamp))
-    lines.append("l=$(rloc {0} {0} 0)".format(_shell_quote(_runfiles_path(ctx, tree.lib_dirs))))
+    lines.append("l=$(rloc {0} {0} 0)".format(shell_quote(runfiles_path(ctx, tree.lib_dirs))))
     words = [
-        _shell_quote(_runfiles_path(ctx, tree.site_packages) if staged else ""),
-        _shell_quote(tree.cell),
-        _shell_quote(_runfiles_path(ctx, tree.extractor)),
-    ] + [_shell_quote(_runfiles_path(ctx, wheel)) for wheel in tree.wheels.to_list()]
+        shell_quote(runfiles_path(ctx, tree.site_packages) if staged else ""),
+        shell_quote(tree.cell),
+        shell_quote(runfiles_path(ctx, tree.extractor)),
+    ] + [shell_quote(runfiles_path(ctx, wheel)) for wheel in tree.wheels.to_list()]
     lines.append("rtree \"$s\" {}".format(" ".join(words)))
     lines.append("tree{}=$tree".format(index))
     lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
@@ -193,8 +217,15 @@ def _double_quoted(text):
         text = text.replace(char, "\\" + char)
     return text
 
-def _interpreter_origin(runtime):
-    """Where the launcher's interpreter comes from, for the message of a wrong one."""
+def interpreter_origin(runtime):
+    """Where an interpreter comes from, for the message of a wrong one.
+
+    Args:
+      runtime: the Python toolchain's py3_runtime.
+
+    Returns:
+      A phrase, e.g. "the Python toolchain's interpreter_path /usr/bin/python3".
+    """
     if runtime.interpreter_path:
         return "the Python toolchain's interpreter_path " + runtime.interpreter_path
     if runtime.interpreter.basename == "py3wrapper.sh":
@@ -209,10 +240,10 @@ def _executable_impl(ctx):
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
     runfiles = ctx.runfiles(files = [ctx.file.main])
     if runtime.interpreter_path:
-        python = _shell_quote(runtime.interpreter_path)
+        python = shell_quote(runtime.interpreter_path)
     else:
-        interpreter = _runfiles_path(ctx, runtime.interpreter)
-        python = "$(rloc {0} {0} 0)".format(_shell_quote(interpreter))
+        interpreter = runfiles_path(ctx, runtime.interpreter)
+        python = "$(rloc {0} {0} 0)".format(shell_quote(interpreter))
         runfiles = runfiles.merge(ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files))
 
     imports, generated = _import_dirs(ctx, binary)
@@ -224,9 +255,9 @@ def _executable_impl(ctx):
         lib_lines.append("join libs " + path)
     trees = runtime_info.trees.to_list()
     for version, cell in sorted({t.python: t.cell for t in trees}.items()):
-        lib_lines.append("want_python {} {}".format(_shell_quote(version), _shell_quote(cell)))
+        lib_lines.append("want_python {} {}".format(shell_quote(version), shell_quote(cell)))
     for index, tree in enumerate(trees):
-        roots[_runfiles_path(ctx, tree.site_packages)] = "tree{}".format(index)
+        roots[runfiles_path(ctx, tree.site_packages)] = "tree{}".format(index)
         _tree_lines(ctx, index, tree, ctx.attr._stage_trees, lib_lines)
     import_lines = []
     for directory, probe, depth in imports:
@@ -241,9 +272,9 @@ def _executable_impl(ctx):
         substitutions = {
             "%IMPORTS%": "\n".join(import_lines),
             "%LIB_DIRS%": "\n".join(lib_lines),
-            "%MAIN%": _shell_quote(_runfiles_path(ctx, ctx.file.main)),
+            "%MAIN%": shell_quote(runfiles_path(ctx, ctx.file.main)),
             "%PYTHON%": python,
-            "%PYTHON_ORIGIN%": _double_quoted(_interpreter_origin(runtime)),
+            "%PYTHON_ORIGIN%": _double_quoted(interpreter_origin(runtime)),
             "%TARGET%": str(ctx.label),
         },
     )
