@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -352,3 +353,40 @@ def lock_real_torch(
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
     return target
+
+
+# --- Venvs (torch_py_venv) and their clients ------------------------------------------------------
+
+
+def venv_python(venv: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Runs a venv's python as a user's shell would: nothing of the test's environment leaks in
+    (no LD_LIBRARY_PATH, PYTHONPATH, PYTHONHOME, VIRTUAL_ENV)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    return subprocess.run([str(venv / "bin" / "python"), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def run_notebook(venv: Path, source: str, cwd: Path, tmp_path: Path, monkeypatch) -> str:
+    """Executes a one-cell notebook with nbclient on a Jupyter kernel of `venv`; returns the
+    cell's output text.
+
+    The kernel is registered as the README says (`python -m ipykernel install`, into a prefix
+    under `tmp_path` instead of the user's). ipykernel is no dependency of the venv: the test's
+    own site-packages (where tools/requirements_test.txt installs it) goes on the kernel's path
+    through a second .pth file, after rules_torch's, so the venv's packages win; it is removed
+    afterwards.
+    """
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    site_packages = next(venv.glob("lib/python*/site-packages"))
+    extra = site_packages / "zz_test_kernel.pth"
+    extra.write_text(sysconfig.get_paths()["purelib"] + "\n")
+    try:
+        install = venv_python(venv, ["-m", "ipykernel", "install", "--prefix", str(tmp_path), "--name", "rules-torch-venv"], tmp_path)
+        assert install.returncode == 0, install.stderr[-3000:]
+        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        client = nbclient.NotebookClient(notebook, kernel_name="rules-torch-venv", timeout=300, resources={"metadata": {"path": str(cwd)}})
+        client.execute()
+    finally:
+        extra.unlink()
+    return "".join(output.get("text", "") for output in notebook.cells[0].outputs)

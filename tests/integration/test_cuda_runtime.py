@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REAL_TORCH, build_fake_cudart, lock_real_torch, real_cuda_workspace
+from harness import REAL_TORCH, build_fake_cudart, lock_real_torch, real_cuda_workspace, run_notebook, venv_python
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -441,3 +441,35 @@ def test_manifest_only(ws, tmp_path):
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         assert f"torch {TORCH}" in result.stdout and " 13." in result.stdout, result.stdout
         assert "nvidia/cu13/lib" in result.stdout, result.stdout
+
+
+# 8. the hub's venv (torch_py_venv): editors and notebooks get the CUDA 13 tree, nothing copied -----
+
+NOTEBOOK_CELL = """\
+import ctypes
+import torch
+print("torch", torch.__version__, "cuda", torch.version.cuda)
+ctypes.CDLL("libcudart.so.13")  # by soname, as CUDA code opens it: torch's tree already loaded it
+print("opened libcudart.so.13")
+"""
+
+
+def test_venv_of_the_cuda_cell(ws, tmp_path, monkeypatch):
+    venv = tmp_path / ".venv-cu130"
+    result = ws.bazel("run", "@torch//:venv", "--", str(venv))
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert f"made the venv {venv}" in result.stdout and "cells: cu130_linux_x86_64_cp311" in result.stdout, result.stdout[-3000:]
+    files = [p for p in venv.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert sum(p.stat().st_size for p in files) < 64_000, files
+
+    # ldd: every library of the tree finds its DT_NEEDED entries with no LD_LIBRARY_PATH (the
+    # tree is pip's layout: RUNPATHs into nvidia/*/lib). check_libs.py's opens by soname in a fresh
+    # process without torch fail here as in a pip venv: those need torch loaded (the notebook).
+    libs = venv_python(venv, [str(PROGRAMS / "check_libs.py")], tmp_path)
+    report = _result(libs.stdout)
+    assert not report["LD_LIBRARY_PATH"] and not report["ldd_failed"], report["ldd_failed"]
+    assert [r for r in report["roots"] if r.endswith("__cu130_linux_x86_64_cp311/site-packages")], report["roots"]
+    assert report["ldd_checked"] > 50 and not report["patterns_unmatched"], report
+
+    text = run_notebook(venv, NOTEBOOK_CELL, ws.root, tmp_path, monkeypatch)
+    assert f"torch {TORCH}" in text and "cuda 13." in text and "opened libcudart.so.13" in text, text

@@ -24,11 +24,10 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
-from harness import REPO, fake_torch, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO, fake_torch, run_notebook, venv_python, workspace_factory  # noqa: F401 - pytest fixture
 
 EXAMPLE = REPO / "examples" / "basic"
 PYRIGHT_VERSION = "1.1.414"
@@ -70,13 +69,7 @@ print("fitted", round(model.fit(steps=300).weight.item(), 2))
 
 
 def _python(venv: Path, code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return _run_python(venv, ["-c", code], cwd)
-
-
-def _run_python(venv: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """The venv's python, as a user's shell runs it: nothing of the test's environment leaks in."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    return subprocess.run([str(venv / "bin" / "python"), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    return venv_python(venv, ["-c", code], cwd)
 
 
 # --- The real CPU cell of examples/basic ---------------------------------------------------------
@@ -175,23 +168,9 @@ def test_pyright_reads_the_locked_torch(basic):
 
 @pytest.mark.real_torch
 def test_notebook_runs_on_a_kernel_of_the_venv(basic, tmp_path, monkeypatch):
-    nbclient = pytest.importorskip("nbclient")
-    nbformat = pytest.importorskip("nbformat")
     ws, _ = basic
     venv = ws.root / ".venv"
-    site_packages = next(venv.glob("lib/python*/site-packages"))
-    (site_packages / "zz_test_kernel.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    try:
-        # The README's registration, into a prefix of the test's instead of the user's.
-        install = _run_python(venv, ["-m", "ipykernel", "install", "--prefix", str(tmp_path), "--name", "rules-torch-venv"], tmp_path)
-        assert install.returncode == 0, install.stderr[-3000:]
-        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CELL)])
-        client = nbclient.NotebookClient(notebook, kernel_name="rules-torch-venv", timeout=300, resources={"metadata": {"path": str(ws.root)}})
-        client.execute()
-    finally:
-        (site_packages / "zz_test_kernel.pth").unlink()
-    text = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    text = run_notebook(venv, NOTEBOOK_CELL, ws.root, tmp_path, monkeypatch)
     assert f"python {venv / 'bin' / 'python'}" in text, text
     assert "torch 2.13.0+cpu " in text and "__cpu_linux_x86_64_cp311/site-packages/torch/" in text, text
     assert "fitted 2.0" in text, text
@@ -234,6 +213,7 @@ def _fake_cells(ws, version: str = "2.5.1") -> None:
 @pytest.fixture(scope="module")
 def fake(workspace_factory):  # noqa: F811 - fixture
     ws = workspace_factory("venv_fake")
+    shutil.rmtree(ws.root / "venvs", ignore_errors=True)  # the venvs of an earlier run
     _fake_cells(ws)
     ws.write_lock({("cpu", "linux_x86_64"): [ws.add_wheel(w) for w in fake_torch("cpu", "linux_x86_64", python="3.10")]}, path="torch310.lock.json", python="3.10")
     lines = []
