@@ -125,6 +125,10 @@ def render() -> str:
         out += [f"### `{name}`", "", "```starlark", f"{name}({_signature(function)})", "```", ""]
         out += _docstring_sections(ast.get_docstring(function, clean=False) or "")
         out.append("")
+    venv = _keywords(_assignments(_module(REPO / "torch" / "private" / "rules" / "venv.bzl"))["torch_py_venv"])
+    out += ["### `torch_py_venv`", "", "A rule, run with `bazel run`.", "", _string(venv["doc"]).strip(), ""]
+    out += _attr_rows(ast.Dict(keys=[k for k in venv["attrs"].keys if not ast.literal_eval(k).startswith("_")], values=[v for k, v in zip(venv["attrs"].keys, venv["attrs"].values, strict=True) if not ast.literal_eval(k).startswith("_")]))
+    out.append("")
     provider = _keywords(_assignments(runtime)["TorchRuntimeInfo"])
     out += ["### `TorchRuntimeInfo`", "", _string(provider["doc"]), "", "| field | description |", "| --- | --- |"]
     fields = provider["fields"]

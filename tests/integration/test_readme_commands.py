@@ -49,6 +49,12 @@ NOT_RUN = {
         "in a user's uv project; python/tests/test_uv_import.py runs the same entry point",
     "python3 -m pytest python/tests": "part of the test command itself",
     'python3 -m pytest python/tests -m "not real_torch"': "a subset of the test command itself",
+    "bazel run //:train.venv": "a user's workspace; examples/basic's README runs the same (`//:main.venv`) and tests/integration/test_venv.py checks what it makes",
+    "bazel run --config=cuda130 //:train.venv -- .venv-cu130": "a user's workspace; examples/cuda's README runs the same, tests/integration/test_venv.py makes venvs of two configs side by side",
+    "bazel run @torch//:venv": "a user's hub; tests/integration/test_venv.py and test_cuda_runtime.py run @<hub>//:venv",
+    "bazel run //:notebook": "a user's torch_py_venv over their pip.parse hub's ipykernel; tests/integration/test_venv.py runs torch_py_venv targets",
+    '.venv/bin/python -m ipykernel install --user --name my-torch --display-name "torch (rules_torch)"':
+        "writes into the user's Jupyter directory; tests/integration/test_venv.py runs the same command with --prefix and executes a notebook on that kernel",
     "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py show": "a developer's helper, run by python/tests through its functions",
     "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py lock torch-2.13.0-cpu --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
     "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py lock torch-2.14.1-cu130 --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
