@@ -46,6 +46,7 @@ BENCHMARKS = (
     Benchmark("test_cost", ("benchmarks/test_cost.py",), "what Bazel adds to one torch test: the first passing test in a fresh output base and the steady-state overhead against uv, a cached re-test after a test that imported a suite inside the cell, what a test stages"),
     Benchmark("scale", ("benchmarks/scale.py",), "what a torch target costs once its cell exists: runfiles entries, build time against plain py_test, bazel test against pytest in a venv"),
     Benchmark("modes", ("benchmarks/modes.py",), "torch.wheels (one tree per cell) against pip.parse + torch.from_pip on the same CUDA 13 closure"),
+    Benchmark("venv", ("benchmarks/venv.py",), "`bazel run //:lib.venv` (torch_py_venv) against `uv venv && uv pip install` of the same wheels: time to make it once the tree is built, bytes copied, `import torch`"),
     Benchmark("libtorch", ("benchmarks/libtorch.py",), "a torch_cc_extension's build time and what @torch//:libtorch adds to a cc_test's runfiles"),
     Benchmark("remote", ("benchmarks/remote.py", "--cuda"), "remote execution and caching against tools/rbe.sh's loopback REAPI service (CPU and CUDA 13 cells)"),
 )
