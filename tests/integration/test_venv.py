@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REPO, fake_torch, run_notebook, venv_python, workspace_factory  # noqa: F401 - pytest fixture
+from harness import REPO, fake_torch, run_notebook, venv_python
 
 EXAMPLE = REPO / "examples" / "basic"
 PYRIGHT_VERSION = "1.1.414"
@@ -76,7 +76,7 @@ def _python(venv: Path, code: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def basic(workspace_factory):  # noqa: F811 - fixture
+def basic(workspace_factory):
     """examples/basic's sources and lock in a workspace, and its venv made by `bazel run`."""
     ws = workspace_factory("venv_basic")
     for name in ["main.py", "model.py", "model_test.py", "third_party/BUILD.bazel", "third_party/torch.lock.json"]:
@@ -211,7 +211,7 @@ def _fake_cells(ws, version: str = "2.5.1") -> None:
 
 
 @pytest.fixture(scope="module")
-def fake(workspace_factory):  # noqa: F811 - fixture
+def fake(workspace_factory):
     ws = workspace_factory("venv_fake")
     shutil.rmtree(ws.root / "venvs", ignore_errors=True)  # the venvs of an earlier run
     _fake_cells(ws)
