@@ -51,8 +51,12 @@ configure() {
   # The host's python3 (the wrapper bind-mounts its installation at the same path) comes first
   # on the chroot's PATH, so Bazel's autodetecting Python toolchain runs it and workspaces
   # register no interpreter path of this machine. The chroot's own python3 is Debian's 3.14.
-  local py
+  # A system python3 (prefix /usr) is not bind-mounted (chroot_bazel), so it is not linked either:
+  # inside, /usr/bin/python3 would be the chroot's own.
+  local py prefix
   py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || py=
+  prefix=$(python3 -c 'import sys; print(sys.base_prefix)' 2>/dev/null) || prefix=
+  case $prefix in "" | / | /usr | /usr/* | /bin* | /sbin* | /lib* | /etc*) py= ;; esac
   if [ -n "$py" ] && [ "$(readlink "$ROOT/usr/local/bin/python3" 2>/dev/null)" != "$py" ]; then
     ln -sfn "$py" "$ROOT/usr/local/bin/python3"
     log "python3 in the chroot is now the host's $py"
