@@ -51,9 +51,13 @@ _aspect_test = analysistest.make(_aspect_test_impl, extra_target_under_test_aspe
 
 # --- the launchers -----------------------------------------------------------------------------
 
-def _launcher_lines(env):
-    (template,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
-    return template.substitutions["%LIB_DIRS%"]
+def _plan(env):
+    """The launcher's plan (runtime.bzl's _plan): its records, as lists of fields."""
+    (write,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "FileWrite" and a.outputs.to_list()[0].basename.endswith(".launch")]
+    return [line.split("\t") for line in write.content.splitlines()]
+
+def _records(plan, kind):
+    return [record[1:] for record in plan if record[0] == kind]
 
 def _test_launcher_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -67,10 +71,17 @@ def _test_launcher_test_impl(ctx):
     asserts.false(env, "site-packages" in names, "the test's runfiles hold the tree: {}".format(names))
     hidden = _basenames(target[OutputGroupInfo]._hidden_top_level_INTERNAL_.to_list())
     asserts.true(env, "site-packages" in hidden, "the tree is not built with the test: {}".format(hidden))
-    lines = _launcher_lines(env)
-    asserts.true(env, "want_python '3.11' '{}'".format(_CELL) in lines, lines)
-    asserts.true(env, "rtree \"$s\" '' '{}'".format(_CELL) in lines, lines)
-    asserts.true(env, "testdata/libfake_native.so" in lines, lines)
+    plan = _plan(env)
+    asserts.equals(env, [["3.11", _CELL]], _records(plan, "python"))
+    (tree,) = _records(plan, "tree")
+
+    # No tree in the runfiles ("-"): the launcher reads it beside the stamp, or installs it.
+    asserts.equals(env, ["tree0", "-", _CELL], [tree[0], tree[2], tree[3]])
+    asserts.true(env, tree[1].endswith("/site-packages.stamp") and tree[4].endswith("/lib_dirs.txt"), tree)
+    asserts.true(env, tree[5].endswith("extract_wheels.py") and tree[6].endswith(".whl"), tree)
+    (lib,) = _records(plan, "lib")
+    asserts.true(env, lib[1].endswith("tests/starlark/testdata") and lib[2].endswith("testdata/libfake_native.so"), lib)
+    asserts.equals(env, ["tests/starlark/testdata/subject.py"], [p[0].partition("/")[2] for p in _records(plan, "program")])
     return analysistest.end(env)
 
 _test_launcher_test = analysistest.make(_test_launcher_test_impl)
@@ -82,8 +93,8 @@ def _binary_launcher_test_impl(ctx):
 
     # `bazel run` stages nothing: a binary keeps the tree in its runfiles, as one entry.
     asserts.true(env, "site-packages" in names, names)
-    lines = _launcher_lines(env)
-    asserts.true(env, "rtree \"$s\" '" in lines and "/site-packages' '{}'".format(_CELL) in lines, lines)
+    (tree,) = _records(_plan(env), "tree")
+    asserts.true(env, tree[2].endswith("/site-packages"), "a binary's tree is in its runfiles: {}".format(tree))
     return analysistest.end(env)
 
 _binary_launcher_test = analysistest.make(_binary_launcher_test_impl)

@@ -161,23 +161,23 @@ def venv_site_packages(ctx, info):
                 dirs.append(directory)
     return dirs
 
-def _locate(ctx, directory, probe, depth, generated, roots, lines):
-    """Shell lines that find a runfiles directory; returns the shell word for its path.
+def _locate(ctx, directory, probe, depth, generated, roots, records):
+    """Where the launcher finds runfiles directory `directory`: a lib or import record's fields.
 
-    Another repository's directory of source files is used where it lies (see rloc in the
-    launcher); its repository's real root is found once, with one probe, for all its dirs.
-    A cell's tree is found once, where it lies (see rtree in the launcher).
+    Returns [base, rel, probe, depth] (see _plan). Another repository's directory of source files is used where it lies (rloc ... real in the
+    launcher); its repository's real root is found once, with one probe, for all its dirs (a
+    `root` record, appended to `records` the first time). A cell's tree is found once, where it
+    lies (its `tree` record).
     """
     if directory in roots:
-        return '"${}"'.format(roots[directory])
+        return [roots[directory], "-", "-", "0"]
     repo = directory.partition("/")[0]
     if repo == ctx.workspace_name or repo in generated:
-        lines.append("d=$(rloc {} {} {})".format(shell_quote(directory), shell_quote(probe), depth))
-        return '"$d"'
+        return ["-", directory, probe, str(depth)]
     if repo not in roots:
         roots[repo] = "root{}".format(len(roots))
-        lines.append("{}=$(rloc {} {} {} real)".format(roots[repo], shell_quote(repo), shell_quote(probe), probe.count("/")))
-    return '"${}"{}'.format(roots[repo], shell_quote(directory[len(repo):]) if len(directory) > len(repo) else "")
+        records.append(["root", roots[repo], repo, probe, str(probe.count("/"))])
+    return [roots[repo], directory[len(repo) + 1:] if len(directory) > len(repo) else "-", "-", "0"]
 
 def _without_trees(ctx, runfiles, trees):
     """`runfiles` less the cell trees (directory artifacts), everything else kept.
@@ -197,25 +197,61 @@ def _without_trees(ctx, runfiles, trees):
         ctx.runfiles(symlinks = runfiles.symlinks, root_symlinks = runfiles.root_symlinks),
     )
 
-def _tree_lines(ctx, index, tree, staged, lines):
-    """Shell lines that set `tree<index>` to where the cell's installed tree is; see rtree."""
-    stamp = shell_quote(runfiles_path(ctx, tree.stamp))
-    lines.append("s=$(rloc {0} {0} 0)".format(stamp))
-    lines.append("l=$(rloc {0} {0} 0)".format(shell_quote(runfiles_path(ctx, tree.lib_dirs))))
-    words = [
-        shell_quote(runfiles_path(ctx, tree.site_packages) if staged else ""),
-        shell_quote(tree.cell),
-        shell_quote(runfiles_path(ctx, tree.extractor)),
-    ] + [shell_quote(runfiles_path(ctx, wheel)) for wheel in tree.wheels.to_list()]
-    lines.append("rtree \"$s\" {}".format(" ".join(words)))
-    lines.append("tree{}=$tree".format(index))
-    lines.append("while IFS= read -r d; do join libs \"$tree{}/$d\"; done <\"$l\"".format(index))
+def _tree_record(ctx, name, tree, staged):
+    """The `tree` record of a cell's installed tree (see rtree in the launcher)."""
+    return [
+        "tree",
+        name,
+        runfiles_path(ctx, tree.stamp),
+        runfiles_path(ctx, tree.site_packages) if staged else "-",
+        tree.cell,
+        runfiles_path(ctx, tree.lib_dirs),
+        runfiles_path(ctx, tree.extractor),
+    ] + [runfiles_path(ctx, wheel) for wheel in tree.wheels.to_list()]
 
-def _double_quoted(text):
-    """`text` escaped for the inside of a shell string in double quotes."""
-    for char in ["\\", "\"", "$", "`"]:
-        text = text.replace(char, "\\" + char)
-    return text
+def _plan(ctx, runtime, imports, generated, runtime_info):
+    """The launcher's plan (`<name>.launch`): what launcher.sh.tpl's run_plan reads at run time.
+
+    One record per line, in this order, fields separated by tabs, "-" for none:
+
+        program      RUNFILES_PATH                 the program's main file
+        target       LABEL                         for messages
+        origin       TEXT                          where the interpreter comes from, for messages
+        interpreter  path|runfiles  PATH           the interpreter: absolute, or in the runfiles
+        root         NAME  REPO  PROBE  DEPTH      $NAME: another repository's real root, found
+                                                   through PROBE, a file DEPTH levels below it
+        lib          BASE  REL  PROBE  DEPTH       a directory for LD_LIBRARY_PATH: REL under
+                                                   $BASE (a root or tree NAME), or, with BASE -,
+                                                   runfiles directory REL found through PROBE
+        python       VERSION  CELL                 the interpreter must be Python VERSION
+        tree         NAME  STAMP  TREE  CELL  LIB_DIRS  EXTRACTOR  WHEEL...
+                                                   $NAME: cell CELL's installed tree (rtree); the
+                                                   entries of LIB_DIRS go on LD_LIBRARY_PATH
+        import       BASE  REL  PROBE  DEPTH       a directory for PYTHONPATH, as for lib
+    """
+    records = [
+        ["program", runfiles_path(ctx, ctx.file.main)],
+        ["target", str(ctx.label)],
+        ["origin", interpreter_origin(runtime)],
+        ["interpreter", "path", runtime.interpreter_path] if runtime.interpreter_path else ["interpreter", "runfiles", runfiles_path(ctx, runtime.interpreter)],
+    ]
+    roots = {}
+    for entry in sorted(runtime_info.lib_dirs.to_list(), key = lambda e: e.dir):
+        records.append(["lib"] + _locate(ctx, entry.dir, entry.probe, 1, generated, roots, records))
+    trees = runtime_info.trees.to_list()
+    for version, cell in sorted({t.python: t.cell for t in trees}.items()):
+        records.append(["python", version, cell])
+    for index, tree in enumerate(trees):
+        name = "tree{}".format(index)
+        roots[runfiles_path(ctx, tree.site_packages)] = name
+        records.append(_tree_record(ctx, name, tree, ctx.attr._stage_trees))
+    for directory, probe, depth in imports:
+        records.append(["import"] + _locate(ctx, directory, probe, depth, generated, roots, records))
+    for record in records:
+        for field in record:
+            if not field or "\t" in field or "\n" in field:
+                fail("rules_torch: {}: the launcher cannot read an empty path or one with a tab or newline: {}".format(ctx.label, repr(field)))
+    return "".join(["\t".join(record) + "\n" for record in records])
 
 def interpreter_origin(runtime):
     """Where an interpreter comes from, for the message of a wrong one.
@@ -238,45 +274,20 @@ def interpreter_origin(runtime):
 def _executable_impl(ctx):
     binary = ctx.attr.binary
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    runfiles = ctx.runfiles(files = [ctx.file.main])
-    if runtime.interpreter_path:
-        python = shell_quote(runtime.interpreter_path)
-    else:
-        interpreter = runfiles_path(ctx, runtime.interpreter)
-        python = "$(rloc {0} {0} 0)".format(shell_quote(interpreter))
+    plan = ctx.actions.declare_file(ctx.label.name + ".launch")
+    runfiles = ctx.runfiles(files = [ctx.file.main, plan])
+    if not runtime.interpreter_path:
         runfiles = runfiles.merge(ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files))
-
     imports, generated = _import_dirs(ctx, binary)
-    roots = {}
-    lib_lines = []
     runtime_info = collect_runtime(ctx.attr.deps)
-    for entry in sorted(runtime_info.lib_dirs.to_list(), key = lambda e: e.dir):
-        path = _locate(ctx, entry.dir, entry.probe, 1, generated, roots, lib_lines)
-        lib_lines.append("join libs " + path)
     trees = runtime_info.trees.to_list()
-    for version, cell in sorted({t.python: t.cell for t in trees}.items()):
-        lib_lines.append("want_python {} {}".format(shell_quote(version), shell_quote(cell)))
-    for index, tree in enumerate(trees):
-        roots[runfiles_path(ctx, tree.site_packages)] = "tree{}".format(index)
-        _tree_lines(ctx, index, tree, ctx.attr._stage_trees, lib_lines)
-    import_lines = []
-    for directory, probe, depth in imports:
-        path = _locate(ctx, directory, probe, depth, generated, roots, import_lines)
-        import_lines.append("join pypath " + path)
-
+    ctx.actions.write(plan, _plan(ctx, runtime, imports, generated, runtime_info))
     launcher = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.expand_template(
         template = ctx.file._template,
         output = launcher,
         is_executable = True,
-        substitutions = {
-            "%IMPORTS%": "\n".join(import_lines),
-            "%LIB_DIRS%": "\n".join(lib_lines),
-            "%MAIN%": shell_quote(runfiles_path(ctx, ctx.file.main)),
-            "%PYTHON%": python,
-            "%PYTHON_ORIGIN%": _double_quoted(interpreter_origin(runtime)),
-            "%TARGET%": str(ctx.label),
-        },
+        substitutions = {"%PLAN%": shell_quote(runfiles_path(ctx, plan))},
     )
     binary_runfiles = binary[DefaultInfo].default_runfiles
     if ctx.attr._stage_trees:
