@@ -120,7 +120,7 @@ def render() -> str:
 
     out += ["## `@rules_torch//torch:defs.bzl`", "", ast.get_docstring(defs, clean=True) or "", ""]
     functions = _functions(defs)
-    for name in ("torch_py_library", "torch_py_binary", "torch_py_test", "torch_cc_extension"):
+    for name in ("torch_py_library", "torch_py_binary", "torch_py_test", "torch_py_image_layers", "torch_cc_extension"):
         function = functions[name]
         out += [f"### `{name}`", "", "```starlark", f"{name}({_signature(function)})", "```", ""]
         out += _docstring_sections(ast.get_docstring(function, clean=False) or "")

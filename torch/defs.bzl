@@ -25,6 +25,7 @@ the selected variant's torch included, for editors, type checkers and notebooks 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
 load("@rules_torch_settings//:settings.bzl", "GPU_EXEC_PROPERTIES", "GPU_TAG")
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
+load("//torch/private/rules:image_layers.bzl", "torch_py_image_layers_rule")
 load(
     "//torch/private/rules:runtime.bzl",
     "torch_executable",
@@ -126,6 +127,57 @@ def torch_py_test(name, **kwargs):
       **kwargs: py_test attributes.
     """
     _executable(torch_test, name, True, kwargs)
+
+def torch_py_image_layers(name, binary, warn_mb = 200, **kwargs):
+    """A torch_py_binary as ordered, deterministic container image layers (tars), one per tier.
+
+    Each layer is a separate output, in the order an image stacks them:
+
+    | output | what it holds | rebuilt when |
+    | --- | --- | --- |
+    | `<name>.cuda.tar` | the cell's NVIDIA libraries (`nvidia/`); only for CUDA cells | the cell changes |
+    | `<name>.torch.tar` | the rest of the cell's installed tree: torch, triton, numpy, ... | the cell changes |
+    | `<name>.deps.tar` | other repositories' files: `pip.parse` hubs (`pip_deps`) | those change |
+    | `<name>.interpreter.tar` | the Python toolchain's interpreter; only when it is hermetic | the toolchain changes |
+    | `<name>.app.tar` | first-party code, the launcher, the entrypoint `/app/bin/<binary>` | the application changes |
+
+    The target's files are the tars, in that order; `<name>.layers.txt` (output group `listing`)
+    lists them too, and output groups `cuda`, `torch`, ... name each. The cuda and torch layers depend on the cell alone: every binary on one cell
+    gets byte-identical layers (one digest, stored and pulled once), and an edit of the
+    application rebuilds the app layer only. Every tar is deterministic (entries sorted,
+    mtime 0, uid/gid 0, no user names, no host paths); a file is stored once (hardlinks and
+    symlinks as links). A layer over `warn_mb` MB prints a warning.
+
+    In the image, the cell's tree is `/opt/rules_torch/<cell>-<stamp>/site-packages` and the
+    program `/app/bin/<binary>`, with its runfiles in `/app/bin/<binary>.runfiles`: run it with no
+    Bazel and no `LD_LIBRARY_PATH` of yours (the launcher sets it; torch's RUNPATHs find the
+    NVIDIA libraries). Without a hermetic Python toolchain (Bazel's autodetecting one, rules_python
+    0.2x) there is no interpreter layer: the base image must have the cell's Python as `python3`
+    on PATH (e.g. Debian bookworm's python3, 3.11, for cp311 cells); the launcher says so if not.
+
+    ```starlark
+    load("@rules_torch//torch:defs.bzl", "torch_py_binary", "torch_py_image_layers")
+
+    torch_py_binary(name = "main", srcs = ["main.py"], deps = ["@torch"])
+
+    torch_py_image_layers(name = "main_layers", binary = ":main")
+
+    # With rules_oci: the layers on a base that has python3.
+    oci_image(name = "image", base = "@debian_python", tars = [":main_layers"], entrypoint = ["/app/bin/main"])
+    ```
+
+    The variant flag chooses the image's CUDA: `bazel build --@rules_torch//torch:variant=cu130
+    //:main_layers` builds a cu130 cuda layer (`--platforms` a platform of the lock's, e.g. an
+    aarch64 image built on x86_64).
+
+    Args:
+      name: the target; its outputs are `<name>.<layer>.tar` and `<name>.layers.txt`.
+      binary: the torch_py_binary to put in the image.
+      warn_mb: warn about a layer larger than this, in MB (remote caches and registries slow
+        down on large blobs); 0: never.
+      **kwargs: common attributes (visibility, tags, target_compatible_with, ...).
+    """
+    torch_py_image_layers_rule(name = name, binary = binary, warn_mb = warn_mb, **kwargs)
 
 def torch_cc_extension(name, srcs, deps = [], copts = [], linkopts = [], nvcc_opts = [], libtorch = "@torch//:libtorch", **kwargs):
     """A shared object of C++ code built against the locked torch's libtorch, for Python to load.
