@@ -58,6 +58,17 @@ NOT_RUN = {
     "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py show": "a developer's helper, run by python/tests through its functions",
     "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py lock torch-2.13.0-cpu --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
     "PYTHONPATH=python:tests/support python3 python/tests/machine_indexes.py lock torch-2.14.1-cu130 --output /tmp/torch.lock.json": "a developer's helper, run by python/tests through its functions",
+    **dict.fromkeys(
+        [
+            "umoci init --layout image && umoci new --image image:app",
+            "umoci raw add-layer --image image:app base.tar",
+            "for layer in $(cat bazel-bin/main_layers.layers.txt); do umoci raw add-layer --image image:app bazel-bin/$layer; done",
+            "umoci config --image image:app --config.entrypoint /app/bin/main",
+        ],
+        "in a user's workspace with a base.tar; tests/integration/test_image_layers.py runs the same umoci steps (tests/support/oci.py) on examples/container's layers",
+    ),
+    "skopeo copy oci:image:app docker://registry.example.com/team/main:1": "pushes to a user's registry (none here)",
+    "skopeo copy oci:image:app docker-archive:main.tar:main:1": "in a user's workspace after the umoci steps; run by hand on examples/container's image (skopeo 1.9.3)",
 }
 # The main README's commands that this test runs (from the repository root).
 MAIN_RUN = ["cd examples/basic && ../../tools/bazel run //:main"]
