@@ -6,7 +6,6 @@ On fake cells: a CUDA variant's cuda layer, and --platforms choosing an aarch64 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 import struct
 import tarfile
@@ -15,17 +14,10 @@ from pathlib import Path
 import oci
 import pytest
 from harness import REPO, fake_torch
+from oci import sha256
 
 EXAMPLE = REPO / "examples" / "container"
 MAIN_LAYERS = ["torch", "deps", "app"]
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +117,10 @@ def test_image_runs_with_runc(ws, tmp_path):
     ids = oci.diff_ids(layout)
     assert ids[1:] == [f"sha256:{sha256(main[layer])}" for layer in MAIN_LAYERS]
     assert ids[1] == f"sha256:{sha256(layers(ws, 'version_layers')['torch'])}", "version's image would not share main's torch layer"
-    result = oci.run_image(layout, tmp_path / "bundle", f"rules-torch-{tmp_path.name}")
+    try:
+        result = oci.run_image(layout, tmp_path / "bundle", f"rules-torch-{tmp_path.name}")
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)  # ~2 GB: the layout and the unpacked bundle
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
     assert "torch 2.13.0+cpu on cpu" in out and "fitted y = 2.000 * x + 1.000" in out, out[-4000:]
@@ -155,6 +150,7 @@ def _config_impl(ctx):
 unused_config = rule(implementation = _config_impl, provides = [CcToolchainConfigInfo])
 """
 CC_AARCH64_BUILD = """\
+load("@rules_cc//cc:defs.bzl", "cc_toolchain")
 load(":config.bzl", "unused_config")
 
 filegroup(name = "empty")
@@ -199,6 +195,7 @@ def fake_ws(workspace_factory):
     ws.write_lock(cells)
     ws.write_module(
         'torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "cpu")\nuse_repo(torch, "torch")\n'
+        'bazel_dep(name = "rules_cc", version = "0.0.11")\n'
         'register_toolchains("//cc_aarch64:toolchain")\n'
     )
     ws.write("cc_aarch64/config.bzl", CC_AARCH64_BZL)

@@ -10,6 +10,7 @@ resource limits, no network or cgroup namespace: runc 1.1.5 cannot set them up h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -98,8 +99,10 @@ def diff_ids(layout: Path, tag: str = "app") -> list[str]:
     return config["rootfs"]["diff_ids"]
 
 
-def run_image(layout: Path, bundle: Path, name: str, tag: str = "app", args: tuple[str, ...] = (), timeout: int = 300) -> subprocess.CompletedProcess:
-    """Unpacks the image into a runc bundle and runs its entrypoint (with `args`) there."""
+def run_image(
+    layout: Path, bundle: Path, name: str, tag: str = "app", args: tuple[str, ...] = (), command: str | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """Unpacks the image into a runc bundle and runs its entrypoint (or `command`), with `args`."""
     if bundle.exists():
         shutil.rmtree(bundle)
     _umoci("unpack", "--image", f"{layout}:{tag}", str(bundle))
@@ -107,7 +110,7 @@ def run_image(layout: Path, bundle: Path, name: str, tag: str = "app", args: tup
     config = json.loads(config_path.read_text())
     config["process"].pop("rlimits", None)
     config["process"]["terminal"] = False
-    config["process"]["args"] = config["process"]["args"] + list(args)
+    config["process"]["args"] = ([command] if command else config["process"]["args"]) + list(args)
     config["linux"].pop("resources", None)
     config["linux"]["namespaces"] = [ns for ns in config["linux"]["namespaces"] if ns["type"] not in ("network", "cgroup")]
     config_path.write_text(json.dumps(config))
@@ -118,6 +121,14 @@ def run_image(layout: Path, bundle: Path, name: str, tag: str = "app", args: tup
         )
     finally:
         subprocess.run(["runc", "delete", "--force", name], capture_output=True, check=False)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def tar_members(path: Path) -> dict[str, tarfile.TarInfo]:

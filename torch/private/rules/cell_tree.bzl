@@ -10,6 +10,8 @@ that:
 - fetching runs no interpreter of the host's.
 """
 
+load(":layer.bzl", "write_layer")
+
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
 TorchCellInfo = provider(
@@ -23,6 +25,7 @@ disk (remote execution, `--remote_download_minimal`).""",
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
         "extractor": "File: the program that installs `wheels` into a tree (extract_wheels.py)",
         "interpreter": "File or None: the cell's `python_interpreter_target`, which installs the tree and runs its venv (None: the Python toolchain's interpreter)",
+        "layers": "struct(cuda: File or None, torch: File): the tree as container image layers, built only when an image asks for them (torch_py_image_layers): its nvidia/ directory (CUDA cells; None otherwise) and the rest, at /opt/rules_torch/<cell>-<stamp>/ in the image. One copy per cell, shared by every image on it.",
         "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
         "python": "string: the Python (major.minor) the cell is locked for; its interpreter must be that one",
         "site_packages": "File: the site-packages directory (a tree artifact)",
@@ -74,6 +77,7 @@ def _cell_tree_impl(ctx):
             cell = ctx.attr.cell,
             extractor = ctx.file._extractor,
             interpreter = ctx.executable.interpreter if ctx.attr.interpreter else None,
+            layers = _layers(ctx, site_packages, lib_dirs, stamp, (interpreter, tools)),
             lib_dirs = lib_dirs,
             python = ctx.attr.python,
             site_packages = site_packages,
@@ -81,6 +85,37 @@ def _cell_tree_impl(ctx):
             wheels = depset(ctx.files.wheels, order = "preorder"),
         ),
     ]
+
+def _layers(ctx, site_packages, lib_dirs, stamp, interpreter):
+    """The cell's image layers: declared here, so that every image on the cell shares one copy."""
+    home = "{}\t{}".format(ctx.attr.cell, stamp.path)
+    cuda = None
+    if ctx.attr.cell.partition("_")[0].startswith("cu"):
+        cuda = ctx.actions.declare_file("image_layers/cuda.tar")
+        write_layer(
+            ctx,
+            cuda,
+            ["tree\t{}\t{}\tcuda".format(home, site_packages.path)],
+            depset([site_packages, stamp]),
+            "the cuda layer of cell {}".format(ctx.attr.cell),
+            ctx.file._layer_tool,
+            interpreter,
+        )
+    torch = ctx.actions.declare_file("image_layers/torch.tar")
+    write_layer(
+        ctx,
+        torch,
+        [
+            "tree\t{}\t{}\ttorch".format(home, site_packages.path),
+            "beside\t{}\t{}".format(home, stamp.path),
+            "beside\t{}\t{}".format(home, lib_dirs.path),
+        ],
+        depset([site_packages, stamp, lib_dirs]),
+        "the torch layer of cell {}".format(ctx.attr.cell),
+        ctx.file._layer_tool,
+        interpreter,
+    )
+    return struct(cuda = cuda, torch = torch)
 
 def _tree_transition_impl(_settings, _attr):
     return {"//command_line_option:compilation_mode": "fastbuild"}
@@ -110,6 +145,7 @@ cell_tree = rule(
         "python": attr.string(mandatory = True, doc = "The cell's Python version, major.minor."),
         "wheels": attr.label_list(allow_files = [".whl"], mandatory = True, doc = "The cell's wheels."),
         "_extractor": attr.label(default = "//torch/private/tools:extract_wheels.py", allow_single_file = True),
+        "_layer_tool": attr.label(default = "//torch/private/tools:image_layers.py", allow_single_file = True),
     },
     toolchains = [_PYTHON_TOOLCHAIN],
     provides = [TorchCellInfo],

@@ -1,8 +1,9 @@
 """A torch_py_binary as ordered container image layers: deterministic tars, one per tier.
 
-Each layer is its own action, so each depends only on what it holds: the cuda and torch layers
-read only the cell (its tree and stamp), never the application, so two binaries on one cell get
-byte-identical layers, and an edit of the application rebuilds the app layer alone.
+Each layer is its own action, so each depends only on what it holds. The cuda and torch layers
+are the cell's own (cell_tree.bzl declares them): built once per cell, whatever the number of
+images on it, from the cell alone, so every binary on the cell gets the same bytes, and an edit of
+the application rebuilds the app layer alone. This rule links them under its own names.
 
 The image's layout (paths inside the image):
 - /opt/rules_torch/<cell>-<stamp>/site-packages: the cell's installed tree (cuda layer: its
@@ -13,6 +14,7 @@ The image's layout (paths inside the image):
   toolchain's interpreter too (interpreter layer).
 """
 
+load(":layer.bzl", "write_layer")
 load(":runtime.bzl", "collect_runtime", "torch_runtime_aspect")
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
@@ -22,9 +24,6 @@ def _runfiles_path(ctx, file):
     if path.startswith("../"):
         return path[3:]
     return ctx.workspace_name + "/" + path
-
-def _is_cuda_cell(cell):
-    return cell.partition("_")[0].startswith("cu")
 
 def _hermetic_interpreter(runtime):
     """The toolchain's interpreter files when they are build inputs (a hermetic Python), else []."""
@@ -39,35 +38,16 @@ def _interpreter(ctx):
     return runtime.interpreter_path, depset()
 
 def _layer(ctx, name, lines, inputs, tools):
-    """Declares `<target>.<name>.tar` and the action that writes it from spec `lines`."""
     out = ctx.actions.declare_file("{}.{}.tar".format(ctx.label.name, name))
-    spec = ctx.actions.declare_file("{}.{}.spec".format(ctx.label.name, name))
-    ctx.actions.write(spec, "".join([line + "\n" for line in lines]))
-    interpreter, interpreter_files = tools
-    args = ctx.actions.args()
-    args.add(ctx.file._tool)
-    args.add("--spec", spec)
-    args.add("--output", out)
-    args.add("--what", "the {} layer of {}".format(name, ctx.label))
-    args.add("--warn-mb", ctx.attr.warn_mb)
-    ctx.actions.run(
-        executable = interpreter,
-        arguments = [args],
-        inputs = depset([spec, ctx.file._tool], transitive = [inputs]),
-        tools = interpreter_files,
-        outputs = [out],
-        mnemonic = "TorchImageLayer",
-        progress_message = "Writing the {} layer of %{{label}}".format(name),
-        # The tree is read where the install action left it (its symlinks and hardlinks are the
-        # tree's own); a sandbox would stage it one symlink per file (20,000 for CUDA torch).
-        execution_requirements = {"no-sandbox": "1"},
-        toolchain = _PYTHON_TOOLCHAIN,
-    )
+    what = "the {} layer of {}".format(name, ctx.label)
+    write_layer(ctx, out, lines, inputs, what, ctx.file._tool, tools, ctx.attr.warn_mb)
     return out
 
-def _tree_home(tree):
-    """Spec words that name where a cell's tree goes: the tool appends the stamp's first digits."""
-    return "{}\t{}".format(tree.cell, tree.stamp.path)
+def _linked(ctx, name, layer):
+    """The cell's layer under this target's name (a symlink: no second copy)."""
+    out = ctx.actions.declare_file("{}.{}.tar".format(ctx.label.name, name))
+    ctx.actions.symlink(output = out, target_file = layer)
+    return out
 
 def _image_layers_impl(ctx):
     binary = ctx.attr.binary
@@ -77,20 +57,19 @@ def _image_layers_impl(ctx):
     trees = collect_runtime([binary]).trees.to_list()
     run_dir = "app/bin/{}.runfiles".format(name)
 
-    cuda_lines, torch_lines, app_lines, deps_lines, interpreter_lines = [], [], [], [], []
-    cuda_inputs, torch_inputs = [], []
+    if len(trees) > 1:
+        fail("torch_py_image_layers {}: {} depends on {} cell trees ({}); an image holds one torch".format(
+            ctx.label,
+            binary.label,
+            len(trees),
+            ", ".join([t.cell for t in trees]),
+        ))
+    app_lines, deps_lines, interpreter_lines = [], [], []
     tree_files = {}
     for tree in trees:
-        home = _tree_home(tree)
-        cuda_lines.append("tree\t{}\t{}\tcuda".format(home, tree.site_packages.path))
-        cuda_inputs += [tree.site_packages, tree.stamp]
-        torch_lines.append("tree\t{}\t{}\ttorch".format(home, tree.site_packages.path))
-        torch_lines.append("beside\t{}\t{}".format(home, tree.stamp.path))
-        torch_lines.append("beside\t{}\t{}".format(home, tree.lib_dirs.path))
-        torch_inputs += [tree.site_packages, tree.stamp, tree.lib_dirs]
         for file in [tree.site_packages, tree.stamp, tree.lib_dirs]:
             tree_files[file] = True
-            app_lines.append("link\t{}/{}\t{}\t{}".format(run_dir, _runfiles_path(ctx, file), home, file.basename))
+            app_lines.append("link\t{}/{}\t{}\t{}\t{}".format(run_dir, _runfiles_path(ctx, file), tree.cell, tree.stamp.path, file.basename))
 
     interpreter_files = {f: True for f in _hermetic_interpreter(runtime)}
     deps_inputs, app_inputs, interpreter_inputs = [], [binary.files_to_run.executable], []
@@ -123,9 +102,10 @@ def _image_layers_impl(ctx):
         app_inputs.append(repo_mapping)
 
     layers = []
-    if any([_is_cuda_cell(tree.cell) for tree in trees]):
-        layers.append(_layer(ctx, "cuda", cuda_lines, depset(cuda_inputs), tools))
-    layers.append(_layer(ctx, "torch", torch_lines, depset(torch_inputs), tools))
+    for tree in trees:
+        if tree.layers.cuda:
+            layers.append(_linked(ctx, "cuda", tree.layers.cuda))
+        layers.append(_linked(ctx, "torch", tree.layers.torch))
     layers.append(_layer(ctx, "deps", deps_lines, depset(deps_inputs), tools))
     if interpreter_files:
         layers.append(_layer(ctx, "interpreter", interpreter_lines, depset(interpreter_inputs), tools))
