@@ -142,9 +142,10 @@ def torch_py_image_layers(name, binary, warn_mb = 200, **kwargs):
     | `<name>.app.tar` | first-party code, the launcher, the entrypoint `/app/bin/<binary>` | the application changes |
 
     The target's files are the tars, in that order; `<name>.layers.txt` (output group `listing`)
-    lists them too, and output groups `cuda`, `torch`, ... name each. The cuda and torch layers depend on the cell alone: every binary on one cell
-    gets byte-identical layers (one digest, stored and pulled once), and an edit of the
-    application rebuilds the app layer only. Every tar is deterministic (entries sorted,
+    lists them too, and output groups `cuda`, `torch`, ... name each. The cuda and torch layers
+    are the cell's own outputs (linked here): every binary on one cell gets the same file (one
+    copy, one digest, pulled once), and an edit of the application rebuilds the app layer only.
+    With `torch.from_pip` (no cell tree) torch's packages are in the deps layer. Every tar is deterministic (entries sorted,
     mtime 0, uid/gid 0, no user names, no host paths); a file is stored once (hardlinks and
     symlinks as links). A layer over `warn_mb` MB prints a warning.
 

@@ -113,12 +113,13 @@ def test_image_runs_with_runc(ws, tmp_path):
     oci.require_oci_tools()
     main = layers(ws, "main_layers")
     layout = tmp_path / "layout"
-    oci.build_image(layout, [main[layer] for layer in MAIN_LAYERS], "/app/bin/main")
-    ids = oci.diff_ids(layout)
-    assert ids[1:] == [f"sha256:{sha256(main[layer])}" for layer in MAIN_LAYERS]
-    assert ids[1] == f"sha256:{sha256(layers(ws, 'version_layers')['torch'])}", "version's image would not share main's torch layer"
     try:
-        result = oci.run_image(layout, tmp_path / "bundle", f"rules-torch-{tmp_path.name}")
+        oci.build_image(layout, [main[layer] for layer in MAIN_LAYERS], "/app/bin/main")
+        ids = oci.diff_ids(layout)
+        assert ids[1:] == [f"sha256:{sha256(main[layer])}" for layer in MAIN_LAYERS]
+        assert ids[1] == f"sha256:{sha256(layers(ws, 'version_layers')['torch'])}", "version's image would not share main's torch layer"
+        oci.unpack(layout, tmp_path / "bundle")
+        result = oci.run_bundle(tmp_path / "bundle", f"rules-torch-{tmp_path.name}")
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)  # ~2 GB: the layout and the unpacked bundle
     out = result.stdout + result.stderr

@@ -99,10 +99,8 @@ def diff_ids(layout: Path, tag: str = "app") -> list[str]:
     return config["rootfs"]["diff_ids"]
 
 
-def run_image(
-    layout: Path, bundle: Path, name: str, tag: str = "app", args: tuple[str, ...] = (), command: str | None = None, timeout: int = 300
-) -> subprocess.CompletedProcess:
-    """Unpacks the image into a runc bundle and runs its entrypoint (or `command`), with `args`."""
+def unpack(layout: Path, bundle: Path, tag: str = "app") -> None:
+    """Unpacks the image into a runc bundle whose config.json this sandbox's runc accepts."""
     if bundle.exists():
         shutil.rmtree(bundle)
     _umoci("unpack", "--image", f"{layout}:{tag}", str(bundle))
@@ -110,9 +108,17 @@ def run_image(
     config = json.loads(config_path.read_text())
     config["process"].pop("rlimits", None)
     config["process"]["terminal"] = False
-    config["process"]["args"] = ([command] if command else config["process"]["args"]) + list(args)
     config["linux"].pop("resources", None)
     config["linux"]["namespaces"] = [ns for ns in config["linux"]["namespaces"] if ns["type"] not in ("network", "cgroup")]
+    config_path.write_text(json.dumps(config))
+
+
+def run_bundle(bundle: Path, name: str, command: str | None = None, args: tuple[str, ...] = (), timeout: int = 300) -> subprocess.CompletedProcess:
+    """Runs the bundle's entrypoint (or `command`), with `args`, in a container named `name`."""
+    config_path = bundle / "config.json"
+    config = json.loads(config_path.read_text())
+    entrypoint = config.setdefault("annotations", {}).setdefault("rules_torch.entrypoint", json.dumps(config["process"]["args"]))
+    config["process"]["args"] = ([command] if command else json.loads(entrypoint)) + list(args)
     config_path.write_text(json.dumps(config))
     try:
         return subprocess.run(

@@ -10,7 +10,7 @@ that:
 - fetching runs no interpreter of the host's.
 """
 
-load(":layer.bzl", "write_layer")
+load(":layer.bzl", "toolchain_interpreter", "write_layer")
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
@@ -38,10 +38,7 @@ def _interpreter(ctx):
     """(executable: File or path string, tools: depset) that runs the extractor."""
     if ctx.attr.interpreter:
         return ctx.executable.interpreter, depset()
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    if runtime.interpreter:
-        return runtime.interpreter, runtime.files
-    return runtime.interpreter_path, depset()
+    return toolchain_interpreter(ctx)
 
 def _cell_tree_impl(ctx):
     site_packages = ctx.actions.declare_directory("site-packages")

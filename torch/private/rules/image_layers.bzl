@@ -14,28 +14,16 @@ The image's layout (paths inside the image):
   toolchain's interpreter too (interpreter layer).
 """
 
-load(":layer.bzl", "write_layer")
-load(":runtime.bzl", "collect_runtime", "torch_runtime_aspect")
+load(":layer.bzl", "toolchain_interpreter", "write_layer")
+load(":runtime.bzl", "collect_runtime", "runfiles_path", "torch_runtime_aspect")
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
-
-def _runfiles_path(ctx, file):
-    path = file.short_path
-    if path.startswith("../"):
-        return path[3:]
-    return ctx.workspace_name + "/" + path
 
 def _hermetic_interpreter(runtime):
     """The toolchain's interpreter files when they are build inputs (a hermetic Python), else []."""
     if runtime.interpreter_path or runtime.interpreter.basename == "py3wrapper.sh":
         return []
     return [runtime.interpreter] + runtime.files.to_list()
-
-def _interpreter(ctx):
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    if runtime.interpreter:
-        return runtime.interpreter, runtime.files
-    return runtime.interpreter_path, depset()
 
 def _layer(ctx, name, lines, inputs, tools):
     out = ctx.actions.declare_file("{}.{}.tar".format(ctx.label.name, name))
@@ -53,7 +41,7 @@ def _image_layers_impl(ctx):
     binary = ctx.attr.binary
     name = binary.label.name
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    tools = _interpreter(ctx)
+    tools = toolchain_interpreter(ctx)
     trees = collect_runtime([binary]).trees.to_list()
     run_dir = "app/bin/{}.runfiles".format(name)
 
@@ -69,7 +57,7 @@ def _image_layers_impl(ctx):
     for tree in trees:
         for file in [tree.site_packages, tree.stamp, tree.lib_dirs]:
             tree_files[file] = True
-            app_lines.append("link\t{}/{}\t{}\t{}\t{}".format(run_dir, _runfiles_path(ctx, file), tree.cell, tree.stamp.path, file.basename))
+            app_lines.append("link\t{}/{}\t{}\t{}\t{}".format(run_dir, runfiles_path(ctx, file), tree.cell, tree.stamp.path, file.basename))
 
     interpreter_files = {f: True for f in _hermetic_interpreter(runtime)}
     deps_inputs, app_inputs, interpreter_inputs = [], [binary.files_to_run.executable], []
@@ -78,7 +66,7 @@ def _image_layers_impl(ctx):
     for file in runfiles.files.to_list():
         if file in tree_files:
             continue
-        line = "file\t{}/{}\t{}".format(run_dir, _runfiles_path(ctx, file), file.path)
+        line = "file\t{}/{}\t{}".format(run_dir, runfiles_path(ctx, file), file.path)
         if file in interpreter_files:
             interpreter_lines.append(line)
             interpreter_inputs.append(file)

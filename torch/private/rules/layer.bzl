@@ -7,6 +7,20 @@ image_layers.py's.
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
+def toolchain_interpreter(ctx):
+    """The Python toolchain's interpreter, to run a tool in an action.
+
+    Args:
+      ctx: the context of a rule that has the Python toolchain.
+
+    Returns:
+      (executable: File or path string, its files: depset).
+    """
+    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+    if runtime.interpreter:
+        return runtime.interpreter, runtime.files
+    return runtime.interpreter_path, depset()
+
 def write_layer(ctx, out, lines, inputs, what, tool, interpreter, warn_mb = 200):
     """Registers the action that writes layer `out` from spec `lines`.
 
