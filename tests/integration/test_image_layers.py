@@ -178,6 +178,19 @@ toolchain(
 """
 
 
+# A Python toolchain whose interpreter is a build input, as a hermetic one's is (rules_python 1.x
+# registers one by default; 0.22.1 here cannot download it).
+HERMETIC_BUILD = """\
+load("@rules_python//python:defs.bzl", "py_runtime", "py_runtime_pair")
+
+py_runtime(name = "python", files = ["lib/python3.11/os.py"], interpreter = "python3", python_version = "PY3")
+
+py_runtime_pair(name = "pair", py3_runtime = ":python")
+
+toolchain(name = "toolchain", toolchain = ":pair", toolchain_type = "@bazel_tools//tools/python:toolchain_type")
+"""
+
+
 def elf_header(machine: int) -> bytes:
     """The 64-byte header of a little-endian ELF64 shared object for `machine`."""
     ident = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
@@ -208,6 +221,10 @@ def fake_ws(workspace_factory):
         'torch_py_image_layers(name = "layers", binary = ":main")\n',
     )
     ws.write("main.py", "import torch\n\nprint(torch.__variant__)\n")
+    ws.write("hermetic/BUILD.bazel", HERMETIC_BUILD)
+    ws.write("hermetic/python3", "#!/bin/sh\nexec /usr/bin/python3 \"$@\"\n")
+    (ws.root / "hermetic" / "python3").chmod(0o755)
+    ws.write("hermetic/lib/python3.11/os.py", "# stands for the interpreter's standard library\n")
     return ws
 
 
@@ -243,3 +260,11 @@ def test_platforms_choose_the_torch_layer(fake_ws, platform, flags):
     (lib,) = [n for n in found["torch"] if n.endswith("torch/lib/libtorch_fake.so")]
     assert f"/cpu_{platform}_cp311-" in lib, lib
     assert elf_machine(fake_ws, "torch", lib) == EM[platform]
+
+
+def test_hermetic_interpreter_has_its_layer(fake_ws):
+    found = build_layers(fake_ws, "--extra_toolchains=//hermetic:toolchain")
+    assert list(found) == ["torch", "deps", "interpreter", "app"]
+    interpreter = sorted(n for n, m in found["interpreter"].items() if m.isfile())
+    assert interpreter == ["app/bin/main.runfiles/_main/hermetic/lib/python3.11/os.py", "app/bin/main.runfiles/_main/hermetic/python3"], interpreter
+    assert not any(n.endswith(("/os.py", "/python3")) for n in found["app"]), "the interpreter is in the app layer too"
