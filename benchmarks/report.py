@@ -48,6 +48,8 @@ BENCHMARKS = (
     Benchmark("modes", ("benchmarks/modes.py",), "torch.wheels (one tree per cell) against pip.parse + torch.from_pip on the same CUDA 13 closure"),
     Benchmark("venv", ("benchmarks/venv.py",), "`bazel run //:lib.venv` (torch_py_venv) against `uv venv && uv pip install` of the same wheels: time to make it once the tree is built, bytes copied, `import torch`"),
     Benchmark("libtorch", ("benchmarks/libtorch.py",), "a torch_cc_extension's build time and what @torch//:libtorch adds to a cc_test's runfiles"),
+    Benchmark("image_layers", ("benchmarks/image_layers.py", "--cuda"), "a binary's container image layers (torch_py_image_layers) on the CUDA 13 cell: building them once the cell is built, rebuilding after an app edit, their sizes against the installed tree and a `tar -h` of the runfiles"),
+    Benchmark("image_layers_cpu", ("benchmarks/image_layers.py",), "the same on examples/container's CPU cell (torch 2.13.0)"),
     Benchmark("remote", ("benchmarks/remote.py", "--cuda"), "remote execution and caching against tools/rbe.sh's loopback REAPI service (CPU and CUDA 13 cells)"),
 )
 _SECTION = re.compile(r"^<!-- benchmark: (?P<name>[a-z_]+) -->\n(?P<body>.*?)(?=^<!-- benchmark: |\Z)", re.S | re.M)
