@@ -462,12 +462,16 @@ def test_venv_of_the_cuda_cell(ws, tmp_path, monkeypatch):
     files = [p for p in venv.rglob("*") if p.is_file() and not p.is_symlink()]
     assert sum(p.stat().st_size for p in files) < 64_000, files
 
-    # ldd: every library of the tree finds its DT_NEEDED entries with no LD_LIBRARY_PATH (the
-    # tree is pip's layout: RUNPATHs into nvidia/*/lib). check_libs.py's opens by soname in a fresh
-    # process without torch fail here as in a pip venv: those need torch loaded (the notebook).
+    # ldd: torch's libraries find every DT_NEEDED entry (the NVIDIA libraries among them) inside
+    # the tree with no LD_LIBRARY_PATH: the tree is pip's layout, torch's RUNPATHs point into
+    # nvidia/*/lib. As in a pip venv, libraries that others load after their dependencies (an
+    # NVIDIA library's siblings without RUNPATH, triton's plugins) do not resolve alone, and
+    # check_libs.py's opens by soname in a fresh process without torch fail: those need torch
+    # loaded first (the notebook below opens one after import torch).
     libs = venv_python(venv, [str(PROGRAMS / "check_libs.py")], tmp_path)
     report = _result(libs.stdout)
-    assert not report["LD_LIBRARY_PATH"] and not report["ldd_failed"], report["ldd_failed"]
+    torch_failed = {lib: missing for lib, missing in report["ldd_failed"].items() if lib.startswith("torch/")}
+    assert not report["LD_LIBRARY_PATH"] and not torch_failed, torch_failed
     assert [r for r in report["roots"] if r.endswith("__cu130_linux_x86_64_cp311/site-packages")], report["roots"]
     assert report["ldd_checked"] > 50 and not report["patterns_unmatched"], report
 
