@@ -97,6 +97,14 @@ def bazel_at_root(*args: str, timeout: int = 1200) -> str:
     return result.stdout
 
 
+def root_hub_repo(hub: str = "torch_cpu") -> str:
+    """The canonical repository name of a root-module hub in this build (`_main~torch~torch_cpu`,
+    or `+torch+torch_cpu` under --incompatible_use_plus_in_repo_names), from where its doctor's
+    launcher lands: an output base may hold the outputs of both spellings."""
+    files = bazel_at_root("cquery", "--output=files", f"@{hub}//:doctor").strip().splitlines()
+    return Path(files[-1]).parent.name
+
+
 def fake_torch(variant: str, platform: str, python: str = "3.11", version: str = "2.5.1") -> list[Wheel]:
     """The closure of a fake torch cell: torch (recording its variant), a pure dep, and for
     CUDA variants an NVIDIA wheel with a shared library in nvidia/<pkg>/lib."""

@@ -8,21 +8,13 @@ Builds the root module's //tests/torch_cpu:import_torch_test and @torch_cpu//:do
 
 import glob
 import subprocess
-from pathlib import Path
 
 import pytest
-from harness import bazel_at_root
+from harness import bazel_at_root, root_hub_repo
 
 TARGET = "//tests/torch_cpu:import_torch_test"
 MAX_ENTRIES = 100
 
-
-def _hub() -> str:
-    """The torch_cpu hub's canonical repository name in this build (`_main~torch~torch_cpu`, or
-    `+torch+torch_cpu` under --incompatible_use_plus_in_repo_names): the output base may hold the
-    outputs of both spellings, and only this build's count."""
-    files = bazel_at_root("cquery", "--output=files", "@torch_cpu//:doctor").strip().splitlines()
-    return Path(files[-1]).parent.name
 
 
 def _manifest(target: str, path: str) -> list[tuple[str, str]]:
@@ -54,7 +46,7 @@ def test_torch_test_stages_the_trees_stamp_not_the_tree():
 @pytest.mark.real_torch
 def test_torch_binary_runfiles_are_one_entry_per_tree():
     # `bazel run` and direct execution read no sandbox: a binary keeps the tree in its runfiles.
-    lines = _manifest("@torch_cpu//:doctor", f"external/{_hub()}/doctor")
+    lines = _manifest("@torch_cpu//:doctor", f"external/{root_hub_repo()}/doctor")
     trees = {target for key, target in lines if key.endswith("/site-packages")}
     assert len(trees) == 1, trees
     assert _files(trees.pop()) > 10000
@@ -67,7 +59,7 @@ def test_one_tree_per_cell_whatever_the_compilation_mode():
         bazel_at_root("build", *flags, TARGET)
     out = bazel_at_root("info", "output_path").strip().splitlines()[-1]
     trees = subprocess.run(
-        ["sh", "-c", f"ls -d {out}/*/bin/external/{_hub()}__cpu_linux_x86_64_cp311/site-packages"],
+        ["sh", "-c", f"ls -d {out}/*/bin/external/{root_hub_repo()}__cpu_linux_x86_64_cp311/site-packages"],
         capture_output=True, text=True, check=False,
     ).stdout.split()
     assert len(trees) == 1, trees

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import REPO, bazel_at_root
+from harness import REPO, bazel_at_root, root_hub_repo
 
 SNAPSHOTS = REPO / "tests" / "snapshots" / "torch_cpu"
 CELL = "cpu_linux_x86_64_cp311"
@@ -26,9 +26,7 @@ UPDATE = os.environ.get("RULES_TORCH_UPDATE_SNAPSHOTS") == "1"
 def generated() -> tuple[str, dict[str, Path]]:
     """The hub's canonical name, and snapshot name -> the generated file in the output base."""
     bazel_at_root("build", "--nobuild", "@torch_cpu//:torch", "@torch_cpu//:libtorch", "@torch_cpu//:doctor")
-    # The hub's canonical name (`_main~torch~torch_cpu`, or `+torch+torch_cpu` under
-    # --incompatible_use_plus_in_repo_names) from where its doctor's launcher lands.
-    hub = Path(bazel_at_root("cquery", "--output=files", "@torch_cpu//:doctor").strip().splitlines()[-1]).parent.name
+    hub = root_hub_repo()
     external = Path(bazel_at_root("info", "output_base").strip().splitlines()[-1]) / "external"
     spoke = f"{hub}__{CELL}"
     return hub, {

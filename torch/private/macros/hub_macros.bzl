@@ -118,15 +118,8 @@ def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_ve
       tool_versions: as for torch_hub_settings.
       rules: for tests, the rules to declare with (default: the real ones).
     """
-    _select_alias(
-        name,
-        spokes,
-        default_variant,
-        other_pythons,
-        tool_versions,
-        rules or _native_rules(),
-        lambda source: package_label(source, name),
-    )
+    label_of = lambda source: package_label(source, name)
+    _select_alias(name, spokes, default_variant, other_pythons, tool_versions, rules or _native_rules(), label_of)
 
 def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
     """Declares @<hub>//:<name>, an alias of the selected cell's C++ target `name` (libtorch, libtorch_python).
@@ -142,15 +135,8 @@ def torch_hub_cc(name, spokes, default_variant, other_pythons = {}, tool_version
       tool_versions: as for torch_hub_settings.
       rules: for tests, the rules to declare with (default: the real ones).
     """
-    _select_alias(
-        name,
-        spokes,
-        default_variant,
-        other_pythons,
-        tool_versions,
-        rules or _native_rules(),
-        lambda source: cc_label(source, name),
-    )
+    label_of = lambda source: cc_label(source, name)
+    _select_alias(name, spokes, default_variant, other_pythons, tool_versions, rules or _native_rules(), label_of)
 
 def torch_hub_doctor(rules = None):
     """Declares :doctor, `bazel run @<hub>//:doctor` (see doctor.py).

@@ -209,7 +209,7 @@ def _tree_record(ctx, name, tree, staged):
         runfiles_path(ctx, tree.extractor),
     ] + [runfiles_path(ctx, wheel) for wheel in tree.wheels.to_list()]
 
-def _plan(ctx, runtime, imports, generated, runtime_info):
+def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
     """The launcher's plan (`<name>.launch`): what launcher.sh.tpl's run_plan reads at run time.
 
     One record per line, in this order, fields separated by tabs, "-" for none:
@@ -236,9 +236,8 @@ def _plan(ctx, runtime, imports, generated, runtime_info):
         ["interpreter", "path", runtime.interpreter_path] if runtime.interpreter_path else ["interpreter", "runfiles", runfiles_path(ctx, runtime.interpreter)],
     ]
     roots = {}
-    for entry in sorted(runtime_info.lib_dirs.to_list(), key = lambda e: e.dir):
+    for entry in sorted(lib_dirs.to_list(), key = lambda e: e.dir):
         records.append(["lib"] + _locate(ctx, entry.dir, entry.probe, 1, generated, roots, records))
-    trees = runtime_info.trees.to_list()
     for version, cell in sorted({t.python: t.cell for t in trees}.items()):
         records.append(["python", version, cell])
     for index, tree in enumerate(trees):
@@ -281,7 +280,7 @@ def _executable_impl(ctx):
     imports, generated = _import_dirs(ctx, binary)
     runtime_info = collect_runtime(ctx.attr.deps)
     trees = runtime_info.trees.to_list()
-    ctx.actions.write(plan, _plan(ctx, runtime, imports, generated, runtime_info))
+    ctx.actions.write(plan, _plan(ctx, runtime, imports, generated, runtime_info.lib_dirs, trees))
     launcher = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.expand_template(
         template = ctx.file._template,
