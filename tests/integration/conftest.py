@@ -3,21 +3,29 @@ python/ on the import path; --import-mode=importlib lets this conftest and pytho
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from harness import Workspace
+from harness import Workspace, cuda_closure_slot
 
 
 @pytest.fixture(scope="module")
 def workspace_factory():
-    """Makes Workspace objects (`make(name, heavy=False)`) and releases them when the test
-    module ends: Bazel servers stopped, heavy output bases expunged (see Workspace.release)."""
+    """Makes Workspace objects (`make(name, heavy=False, cuda=False)`) and releases them when
+    the test module ends: Bazel servers stopped, heavy output bases expunged (see
+    Workspace.release). A `cuda=True` workspace (one that fetches the CUDA closure) first takes
+    the CUDA-closure slot (harness.cuda_closure_slot), given back after the expunge."""
     made = []
+    slots = contextlib.ExitStack()
 
-    def make(name, heavy=False):
+    def make(name, heavy=False, cuda=False):
+        if cuda:
+            slots.enter_context(cuda_closure_slot(f"workspace {name}"))
         ws = Workspace(name)
-        made.append((ws, heavy))
+        made.append((ws, heavy or cuda))
         return ws
 
-    yield make
-    for ws, heavy in made:
-        ws.release(expunge=heavy)
+    with slots:
+        yield make
+        for ws, heavy in made:
+            ws.release(expunge=heavy)

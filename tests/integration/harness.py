@@ -6,10 +6,18 @@ Its Bazel server is shut down when the test module that made it ends. A workspac
 `heavy=True` (one that fetches the multi-GB CUDA closure) is expunged then as well, so one
 test run never holds more than one such output base on disk; set
 RULES_TORCH_KEEP_WORKSPACES=1 to keep them warm between local runs.
+
+tools/test.sh runs two pytest processes at once (the README commands and remote execution in
+the background). Whatever puts the CUDA closure on disk (a `cuda=True` workspace, a heavy
+example's README commands, the remote CAS of the CUDA test) holds `cuda_closure_slot()`, a lock
+both processes share, so the machine never holds two CUDA closures at once (each is 9-15 GB;
+the CI machine's disk does not hold two beside the rest).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -17,6 +25,8 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -226,6 +236,53 @@ class Workspace:
             )
 
 
+# --- One CUDA closure on disk at a time, across the test processes ------------------------
+
+CUDA_SLOT_LOCK = Path(os.environ.get("RULES_TORCH_CUDA_SLOT_LOCK", Path(tempfile.gettempdir()) / "rules_torch-cuda-closure.lock"))
+_slot = {"depth": 0, "fd": None}
+
+
+@contextlib.contextmanager
+def cuda_closure_slot(who: str, timeout: float = 3600.0):
+    """Holds the machine's one CUDA-closure slot (an exclusive lock on CUDA_SLOT_LOCK) for the
+    block: waits while another test process holds it, and fails with the holder's name after
+    `timeout` seconds. Re-entrant within a process (a module that holds it can nest blocks)."""
+    if _slot["depth"]:
+        _slot["depth"] += 1
+        try:
+            yield
+        finally:
+            _slot["depth"] -= 1
+        return
+    fd = os.open(CUDA_SLOT_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                holder = os.pread(fd, 4096, 0).decode(errors="replace").strip()
+                os.close(fd)
+                pytest.fail(
+                    f"{who} waited {timeout:.0f} s for the CUDA-closure slot ({CUDA_SLOT_LOCK}), "
+                    f"held by: {holder or 'unknown'}. Only one test process may hold the CUDA "
+                    "closure on disk at a time; end the other run, or delete the lock file if "
+                    "no test runs."
+                )
+            time.sleep(2)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{who} (pid {os.getpid()})\n".encode(), 0)
+    _slot.update(depth=1, fd=fd)
+    try:
+        yield
+    finally:
+        _slot.update(depth=0, fd=None)
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 # --- Real torch from the machine's indexes -------------------------------------------------
 #
 # Tests that need real wheels find their indexes through configuration, never through a path
@@ -303,10 +360,11 @@ def build_fake_cudart(root: Path) -> Path:
 
 def real_cuda_workspace(make, name: str, free_gb: float, prepare, targets: list[str], timeout: int) -> Workspace:
     """The module fixture of a test file on the real CUDA closure: skips without its index,
-    makes the (heavy) workspace `name` with `make` (the workspace_factory), checks the disk,
-    runs `prepare(ws, index)` and builds `targets` (the first build fetches the closure)."""
+    makes the (heavy) workspace `name` with `make` (the workspace_factory; it holds the
+    CUDA-closure slot until the module ends), checks the disk, runs `prepare(ws, index)` and
+    builds `targets` (the first build fetches the closure)."""
     index = require_real_cuda_torch()
-    ws = make(name, heavy=True)
+    ws = make(name, heavy=True, cuda=True)
     ws.require_free_disk(free_gb)
     try:
         prepare(ws, index)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from harness import REPO
+from harness import REPO, cuda_closure_slot
 from machine_indexes import machine_sources, pypi_reachable
 from uv_project import make_project, uv_binary
 
@@ -116,14 +116,15 @@ def test_cu130_selects_the_imported_cell(ws):
 def test_cu130_builds_the_imported_torch(ws):
     """--config=cuda130 fetches the imported cu130 cell (torch 2.14.1 and the CUDA 13 wheels, the
     hashes uv pinned) and the test imports it; its CUDA libraries load without a GPU."""
-    try:
-        result = ws.bazel("test", "--@rules_torch//torch:variant=cu130", "//:t_cuda", "--test_output=all", "--nocache_test_results", timeout=1500)
-        assert result.returncode == 0, result.stdout[-4000:]
-        assert "torch 2.14.1" in result.stdout and "CUDA 13." in result.stdout, result.stdout[-4000:]
-    finally:
-        # The CUDA tree is 5 GB: drop the build outputs (the CPU tree is re-made in seconds) so
-        # this light workspace does not hold them while the rest of the tests run.
-        ws.bazel("clean")
+    with cuda_closure_slot("test_from_uv's cu130 build"):
+        try:
+            result = ws.bazel("test", "--@rules_torch//torch:variant=cu130", "//:t_cuda", "--test_output=all", "--nocache_test_results", timeout=1500)
+            assert result.returncode == 0, result.stdout[-4000:]
+            assert "torch 2.14.1" in result.stdout and "CUDA 13." in result.stdout, result.stdout[-4000:]
+        finally:
+            # The CUDA tree is 5 GB: drop the build outputs (the CPU tree is re-made in seconds) so
+            # this light workspace does not hold them while the rest of the tests run.
+            ws.bazel("clean")
 
 
 def test_a_changed_uv_lock_is_stale_and_prints_the_reimport(ws):

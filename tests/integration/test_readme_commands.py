@@ -15,13 +15,14 @@ output base, expunged after its commands unless RULES_TORCH_KEEP_WORKSPACES=1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from harness import BAZEL, REPO
+from harness import BAZEL, REPO, cuda_closure_slot
 
 EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/README.md"))
 # Examples whose commands fetch the real CUDA 13 closure (torch 2.14.1 + NVIDIA wheels).
@@ -113,6 +114,11 @@ def test_shell_commands_parser(tmp_path):
 def test_example_readme_commands(example: Path):
     commands = shell_commands(example / "README.md")
     assert commands, f"{example}/README.md shows no command in a ```sh block"
+    with cuda_closure_slot(f"examples/{example.name}") if example.name in HEAVY else contextlib.nullcontext():
+        _run_example(example, commands)
+
+
+def _run_example(example: Path, commands: list[str]) -> None:
     try:
         for command in commands:
             assert "tools/bazel" in command, f"{example.name}: '{command}' does not run Bazel through ../../tools/bazel"
