@@ -23,7 +23,6 @@ the selected variant's torch included, for editors, type checkers and notebooks 
 """
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
-load("@rules_torch_settings//:settings.bzl", "GPU_EXEC_PROPERTIES", "GPU_TAG")
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 load("//torch/private/rules:image_layers.bzl", "torch_py_image_layers_rule")
 load(
@@ -38,6 +37,11 @@ load("//torch/private/rules:venv.bzl", _torch_py_venv = "torch_py_venv")
 TorchRuntimeInfo = _TorchRuntimeInfo
 torch_runtime_aspect = _torch_runtime_aspect
 torch_py_venv = _torch_py_venv
+
+# The tag of tests that need a GPU; with --@rules_torch//torch:route_gpu_tests they run on an
+# execution platform with @rules_torch//torch/platforms:gpu (torch/platforms/BUILD.bazel).
+_GPU_TAG = "requires-gpu"
+_GPU_TEST = Label("//torch/platforms:gpu_test")
 
 # Attributes that belong to the outer (launcher) target rather than the inner py_binary.
 _OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with", "exec_properties"]
@@ -81,9 +85,9 @@ def _executable(rule, name, is_test, kwargs):
     srcs = kwargs.get("srcs", [])
     main = _main(name, srcs, kwargs.pop("main", None))
     outer = {k: kwargs.pop(k) for k in _OUTER_ATTRS + (_TEST_ATTRS if is_test else []) if k in kwargs}
-    if is_test and GPU_TAG in (outer.get("tags") or []) and GPU_EXEC_PROPERTIES:
-        # torch.remote_execution(gpu_exec_properties = ...): route GPU tests to GPU workers.
-        outer["exec_properties"] = dict(GPU_EXEC_PROPERTIES) | (outer.get("exec_properties") or {})
+    if is_test and _GPU_TAG in (outer.get("tags") or []):
+        # Routed to the GPU platform with --@rules_torch//torch:route_gpu_tests; else anywhere.
+        outer["exec_compatible_with"] = (outer.get("exec_compatible_with") or []) + [_GPU_TEST]
     py_binary(
         name = name + ".py_binary",
         main = main,
@@ -118,9 +122,11 @@ def torch_py_test(name, **kwargs):
     """A py_test behind rules_torch's launcher, so torch's shared libraries load at runtime.
 
     Takes every attribute of py_test (srcs, deps, data, main, args, env, size, timeout, ...).
-    A test tagged `requires-gpu` (the root module's `torch.remote_execution(gpu_tag = ...)`)
-    gets that tag's `gpu_exec_properties` as `exec_properties`, under its own, so remote
-    execution runs it on a GPU worker. `<name>.venv` is its venv (torch_py_venv).
+    A test tagged `requires-gpu` asks for an execution platform with
+    `@rules_torch//torch/platforms:gpu` when `--@rules_torch//torch:route_gpu_tests` is set, so
+    remote execution runs it on the GPU workers that platform's `exec_properties` name (its own
+    `exec_properties` win on a shared key); without the flag it runs where the other tests run.
+    `<name>.venv` is its venv (torch_py_venv).
 
     Args:
       name: the target's name.

@@ -8,15 +8,20 @@ repository and package). No Bazel runs: BUILD and .bzl files are read as text.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
 from harness import REPO
 
 TORCH = REPO / "torch"
-# Loads no bzl_library can cover: a repository the extension generates, and Bazel's own tools
-# (whose .bzl files are not visible to other packages as targets).
-UNCOVERED = ("@rules_torch_settings//", "@bazel_tools//")
+# Loads no bzl_library can cover: Bazel's own tools (whose .bzl files are not visible to other
+# packages as targets).
+UNCOVERED = ("@bazel_tools//",)
+# The only repositories our .bzl files may load from: the modules MODULE.bazel depends on. A load
+# from a repository a module extension generates (as defs.bzl once loaded @rules_torch_settings)
+# would make loading a BUILD file that uses the rules evaluate that extension.
+DEPENDENCIES = ("@bazel_skylib//", "@platforms//", "@rules_cc//", "@rules_python//")
 
 
 def _loads(path: Path) -> list[str]:
@@ -93,6 +98,25 @@ def _problems() -> list[str]:
 
 def test_every_bzl_file_has_its_bzl_library_with_its_loads_as_deps():
     assert _problems() == []
+
+
+def _generated_loads(files) -> list[str]:
+    return [
+        f"{path} loads {loaded}"
+        for path in files
+        for loaded in _loads(path)
+        if loaded.startswith("@") and not loaded.startswith(("@rules_torch//", *UNCOVERED, *DEPENDENCIES))
+    ]
+
+
+def test_no_bzl_file_loads_a_generated_repository(tmp_path):
+    dependencies = re.findall(r'^bazel_dep\(name = "([^"]+)"', (REPO / "MODULE.bazel").read_text(), re.M)
+    assert sorted(f"@{d}//" for d in dependencies) == sorted(DEPENDENCIES), dependencies
+    assert _generated_loads(sorted(TORCH.rglob("*.bzl"))) == []
+    # The check can fail: defs.bzl as it was, loading the settings the extension generated.
+    old = tmp_path / "defs.bzl"
+    old.write_text('load("@rules_torch_settings//:settings.bzl", "GPU_TAG")\n' + (TORCH / "defs.bzl").read_text())
+    assert len(_generated_loads([old])) == 1
 
 
 def test_the_check_finds_a_missing_dep(monkeypatch):

@@ -140,6 +140,24 @@ def test_two_tags_same_hub(ws):
     _fails(ws, 'has two torch.wheels tags with hub = "torch"')
 
 
+def test_removed_remote_execution_tag_prints_its_replacement(ws):
+    ws.lock_fake_cells([("cpu", "linux_x86_64")])
+    ws.write_module(TAG.format(extra="") + 'torch.remote_execution(gpu_exec_properties = {"Pool": "gpu-big"})\n')
+    out = _fails(ws, "torch.remote_execution is gone", '    exec_properties = {"Pool": "gpu-big"},')
+    # The printed fix works as written: its platform in BUILD.bazel, its flags on the command line.
+    platform = re.search(r"^platform\(\n.*?^\)\n", out, re.S | re.M).group(0)
+    flags = re.findall(r"^build:remote (\S+)$", out, re.M)
+    ws.write_module(TAG.format(extra=""))
+    gpu_build = BUILD.replace('name = "t", ', 'name = "t", tags = ["requires-gpu"], ')
+    ws.write("BUILD.bazel", gpu_build + 'exports_files(["torch.lock.json"])\n' + platform)
+    try:
+        result = ws.bazel("aquery", *flags, 'mnemonic("TestRunner", //:t)')
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert "Execution platform: //:gpu_workers" in result.stdout and "Pool: gpu-big" in result.stdout, result.stdout[-4000:]
+    finally:
+        ws.write("BUILD.bazel", BUILD + 'exports_files(["torch.lock.json"])\n')
+
+
 def test_stale_lock(ws):
     ws.lock_fake_cells([("cpu", "linux_x86_64")])
     ws.write_module(TAG.format(extra=', variants = ["cpu", "cu121"]'))

@@ -11,8 +11,9 @@ Tests:
 - a torch_py_test on the real CPU torch executes remotely and passes; after `bazel clean` it
   is a remote cache hit; with `--remote_download_minimal` it runs again remotely with the cell's
   tree never written to the local disk;
-- GPU routing: tests tagged requires-gpu, with the module's
-  `torch.remote_execution(gpu_exec_properties = {"Pool": "gpu"})`, run only on gpu-1;
+- GPU routing: tests tagged requires-gpu, with a `gpu_workers` execution platform
+  (`@rules_torch//torch/platforms:gpu`, exec_properties `{"Pool": "gpu"}`) listed after the host
+  and `--@rules_torch//torch:route_gpu_tests`, run only on gpu-1;
 - remote cache only: a second workspace gets the test result and the tree from the cache and
   executes nothing;
 - the real CUDA 13 torch test that opens the CUDA libraries by soname passes on a worker (slow).
@@ -38,7 +39,6 @@ PROGRAMS = Path(__file__).resolve().parent / "cuda_runtime"
 
 MODULE = """\
 torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = "{variant}")
-torch.remote_execution(gpu_exec_properties = {{"Pool": "gpu"}})
 use_repo(torch, "torch")
 """
 
@@ -64,7 +64,15 @@ torch_py_test(name = "matmul_test", srcs = ["where.py"], main = "where.py", deps
 
 torch_py_test(name = "second_test", srcs = ["where.py"], main = "where.py", deps = TORCH)
 
-# Routed to workers with Pool=gpu by the module's torch.remote_execution tag.
+# The GPU workers, as the README shows: tests tagged requires-gpu go there under ROUTE's flags.
+platform(
+    name = "gpu_workers",
+    parents = ["@platforms//host"],
+    constraint_values = ["@rules_torch//torch/platforms:gpu"],
+    exec_properties = {"Pool": "gpu"},
+)
+
+# Routed to workers with Pool=gpu (ROUTE).
 [torch_py_test(
     name = "gpu_{}_test".format(i),
     srcs = ["where.py"],
@@ -73,7 +81,7 @@ torch_py_test(name = "second_test", srcs = ["where.py"], main = "where.py", deps
     deps = TORCH,
 ) for i in range(3)]
 
-# Its own exec_properties win over the module's on a shared key.
+# Its own exec_properties win over the platform's on a shared key.
 torch_py_test(
     name = "own_pool_test",
     srcs = ["where.py"],
@@ -83,6 +91,10 @@ torch_py_test(
     deps = TORCH,
 )
 """
+
+
+# The .bazelrc lines the README gives for routing GPU tests (torch/platforms/BUILD.bazel).
+ROUTE = ["--extra_execution_platforms=@platforms//host,//:gpu_workers", "--@rules_torch//torch:route_gpu_tests"]
 
 
 def _rbe(*args: str) -> str:
@@ -99,7 +111,7 @@ def rbe():
     _rbe("down")
     try:
         flags = {
-            "exec": _rbe("up", "--worker", "cpu-1", "--worker", "gpu-1:Pool=gpu").split(),
+            "exec": _rbe("up", "--worker", "cpu-1", "--worker", "gpu-1:Pool=gpu").split() + ROUTE,
             "cache": _rbe("up", "--cache-only").split(),
         }
         yield flags
@@ -150,14 +162,37 @@ def cpu_workspace(ws, module_name: str | None = None):
     return ws
 
 
-def test_gpu_tests_get_the_modules_exec_properties(workspace_factory):
-    """Analysis only, no service: the tagged tests carry the module's properties."""
+def _test_actions(ws, *flags: str) -> dict[str, tuple[str, str]]:
+    """{test name: (execution platform, its Pool property or "")} of every TestRunner action,
+    by aquery (whose ExecutionInfo shows the exec properties among the execution requirements)."""
+    out = _ok(ws.bazel("aquery", *flags, 'mnemonic("TestRunner", //... + //:own_pool_test)'))
+    actions = {}
+    for block in out.split("\naction ")[1:]:
+        name = re.search(r"Target: //:(\S+)", block).group(1)
+        platform = re.search(r"\n  Execution platform: (\S+)", block).group(1)
+        pool = re.search(r"\n  ExecutionInfo: \{[^}]*\bPool: (\w+)", block)
+        actions[name] = (platform, pool.group(1) if pool else "")
+    return actions
+
+
+def test_gpu_tests_go_to_the_gpu_platform_when_routed(workspace_factory):
+    """Analysis only, no service: with ROUTE, the tagged tests' test actions run on gpu_workers
+    with its exec properties (a test's own win); the others, and every test without the flag,
+    on the host platform with none."""
     ws = cpu_workspace(workspace_factory("remote_props"))
-    out = _ok(ws.bazel("query", "--output=build", "//:all"))
-    rules = {m.group(1): m.group(0) for m in re.finditer(r'torch_test\(\n  name = "([^"]+)",.*?\n\)', out, re.S)}
-    assert "exec_properties" not in rules["matmul_test"], rules["matmul_test"]
-    assert 'exec_properties = {"Pool": "gpu"}' in rules["gpu_0_test"], rules["gpu_0_test"]
-    assert 'exec_properties = {"Pool": "big"}' in rules["own_pool_test"], rules["own_pool_test"]
+    routed = _test_actions(ws, *ROUTE)
+    assert routed["matmul_test"] == ("@platforms//host:host", ""), routed
+    assert {routed[f"gpu_{i}_test"] for i in range(3)} == {("//:gpu_workers", "gpu")}, routed
+    assert routed["own_pool_test"] == ("//:gpu_workers", "big"), routed
+    # The platform registered but the flag not set: GPU tests run where the others do.
+    unrouted = _test_actions(ws, ROUTE[0])
+    assert {platform for platform, _ in unrouted.values()} == {"@platforms//host:host"}, unrouted
+    # Routed with no GPU platform: analysis fails (Bazel's message names the Python toolchain,
+    # which no platform with the constraint offers; the README's error table explains it), and
+    # --toolchain_resolution_debug names the missing constraint.
+    out = ws.bazel("build", "--nobuild", ROUTE[1], "--toolchain_resolution_debug=//:gpu_0_test", "//:gpu_0_test").stdout
+    assert "While resolving toolchains for target //:gpu_0_test" in out, out[-3000:]
+    assert "it is missing constraint @@rules_torch~//torch/platforms:gpu" in out.replace("+", "~"), out[-3000:]
 
 
 @pytest.mark.real_torch

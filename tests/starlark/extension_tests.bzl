@@ -117,32 +117,30 @@ def _from_pip_test(ctx):
     asserts.equals(env, ["torch"], plan.root_deps)
     return unittest.end(env)
 
-def _settings_test(ctx):
+def _remote_execution_test(ctx):
     env = unittest.begin(ctx)
 
-    # Nobody sets anything: GPU tests get no exec properties, the tag is requires-gpu.
+    # The extension makes no settings repository: the plan holds the hubs and spokes only.
     plan = _plan([_module("app", True, wheels = [_tag()])])
-    asserts.equals(env, {"rules_torch_settings": dict(
-        name = "rules_torch_settings",
-        gpu_exec_properties = {},
-        gpu_tag = "requires-gpu",
-    )}, _repos(plan, "settings"))
+    asserts.equals(env, ["hub", "libtorch", "spoke"], sorted({kind: 1 for kind, _ in plan.repos}.keys()))
 
-    # The root module's tag counts; a library's is ignored.
-    remote = struct(gpu_exec_properties = {"Pool": "gpu"}, gpu_tag = "gpu")
-    library = struct(gpu_exec_properties = {"Pool": "library"}, gpu_tag = "library")
+    # The removed tag fails on the root module with its replacement, the tag's properties filled
+    # in; a library's tag is ignored (execution settings are the workspace's).
+    remote = struct(gpu_exec_properties = {"Pool": "gpu", "container-image": "docker://gpu"}, gpu_tag = "gpu")
+    plan = _plan([_module("app", True, remote_execution = [remote])])
+    _error(env, plan, "rules_torch: torch.remote_execution is gone: GPU tests now reach GPU workers through an execution platform")
+    _error(env, plan, '    exec_properties = {"Pool": "gpu", "container-image": "docker://gpu"},')
+    _error(env, plan, '    constraint_values = ["@rules_torch//torch/platforms:gpu"],')
+    _error(env, plan, "build:remote --extra_execution_platforms=@platforms//host,//:gpu_workers\nbuild:remote --@rules_torch//torch:route_gpu_tests")
+    _error(env, plan, 'Tests tagged "gpu" are not routed by that tag any more')
+    default = _plan([_module("app", True, remote_execution = [struct(gpu_exec_properties = {}, gpu_tag = "requires-gpu")])])
+    _error(env, default, '    exec_properties = {"Pool": "gpu"},')
+    asserts.false(env, "not routed by that tag" in default.error)
     plan = _plan([
-        _module("app", True, remote_execution = [remote]),
-        _module("lib", False, remote_execution = [library]),
+        _module("app", True, wheels = [_tag()]),
+        _module("lib", False, remote_execution = [remote]),
     ])
-    settings = _repos(plan, "settings")["rules_torch_settings"]
-    asserts.equals(env, {"Pool": "gpu"}, settings["gpu_exec_properties"])
-    asserts.equals(env, "gpu", settings["gpu_tag"])
-    asserts.equals(env, [], plan.root_deps)
-
-    # rules_torch as the root module imports the settings repository itself.
-    plan = _plan([_module("rules_torch", True, wheels = [_tag()])])
-    asserts.equals(env, ["rules_torch_settings", "torch"], plan.root_deps)
+    asserts.equals(env, None, plan.error)
     return unittest.end(env)
 
 def _extra_locks_test(ctx):
@@ -220,13 +218,6 @@ def _errors_test(ctx):
         _plan([_module("app", True, wheels = [_tag(extra_locks = [_LOCK_LABEL])])]),
         "names lock {} twice (lock and extra_locks)".format(_LOCK_LABEL),
     )
-    two = [struct(gpu_exec_properties = {}, gpu_tag = "gpu")] * 2
-    _error(env, _plan([_module("app", True, remote_execution = two)]), "module 'app' has 2 torch.remote_execution tags; merge them into one.")
-    _error(
-        env,
-        _plan([_module("app", True, remote_execution = [struct(gpu_exec_properties = {}, gpu_tag = "")])]),
-        "torch.remote_execution(gpu_tag = \"\") marks no test",
-    )
     _error(
         env,
         _plan([_module("app", True, from_pip = [struct(hub = "torch", dev = False, variants = {}, default_variant = "", packages = ["torch"])])]),
@@ -243,11 +234,11 @@ def _errors_test(ctx):
 errors_test = unittest.make(_errors_test)
 spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
 uv_lock_test = unittest.make(_uv_lock_test)
-settings_test = unittest.make(_settings_test)
+remote_execution_test = unittest.make(_remote_execution_test)
 non_root_and_dev_test = unittest.make(_non_root_and_dev_test)
 pip_deps_test = unittest.make(_pip_deps_test)
 auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
 from_pip_test = unittest.make(_from_pip_test)
 
 def extension_test_suite(name):
-    unittest.suite(name, errors_test, spokes_and_hub_test, extra_locks_test, settings_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test)
+    unittest.suite(name, errors_test, spokes_and_hub_test, extra_locks_test, remote_execution_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test)

@@ -8,7 +8,6 @@ load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requireme
 load("//torch/private/repositories:libtorch_repo.bzl", "libtorch_repo")
 load("//torch/private/repositories:metadata.bzl", "reproducible_extension")
 load("//torch/private/repositories:pip_hub.bzl", "pip_hub", "pip_package_dir")
-load("//torch/private/repositories:settings.bzl", "DEFAULT_GPU_TAG", "SETTINGS_REPO", "torch_settings")
 load("//torch/private/repositories:spoke.bzl", "spoke")
 
 _PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
@@ -259,6 +258,37 @@ def _wheels_hub(io, module, tag, repos):
     )))
     return struct(auto = tag.default_variant == "auto", error = None)
 
+def remote_execution_moved(tag):
+    """The error for a root module that still has the removed torch.remote_execution tag.
+
+    Args:
+      tag: the tag (gpu_exec_properties, gpu_tag).
+
+    Returns:
+      The message: the execution platform and .bazelrc lines that replace the tag (see
+      torch/platforms/BUILD.bazel), the tag's own exec properties filled in.
+    """
+    properties = tag.gpu_exec_properties or {"Pool": "gpu"}
+    lines = [
+        "rules_torch: torch.remote_execution is gone: GPU tests now reach GPU workers through an execution platform, which needs no generated file at loading time. In place of the tag, declare the GPU workers in your root BUILD.bazel:",
+        "",
+        "platform(",
+        "    name = \"gpu_workers\",",
+        "    parents = [\"@platforms//host\"],  # or your remote execution platform",
+        "    constraint_values = [\"@rules_torch//torch/platforms:gpu\"],",
+        "    exec_properties = {},".format(repr(properties)),
+        ")",
+        "",
+        "and route the tests tagged requires-gpu to them in .bazelrc:",
+        "",
+        "build:remote --extra_execution_platforms=@platforms//host,//:gpu_workers",
+        "build:remote --@rules_torch//torch:route_gpu_tests",
+    ]
+    if tag.gpu_tag and tag.gpu_tag != "requires-gpu":
+        lines.append("")
+        lines.append("Tests tagged \"{}\" are not routed by that tag any more: tag them requires-gpu, or give them exec_compatible_with = [\"@rules_torch//torch/platforms:gpu_test\"].".format(tag.gpu_tag))
+    return "\n".join(lines)
+
 def _failed(message):
     return struct(repos = [], root_deps = [], root_dev_deps = [], reproducible = True, error = message)
 
@@ -270,7 +300,7 @@ def parse_modules(mctx, io = None):
       io: what it reads from outside the module files (plan_io's struct); default plan_io(mctx).
 
     Returns:
-      struct(repos = [(rule name: "spoke" | "libtorch" | "hub" | "pip_hub" | "settings", kwargs)], root_deps,
+      struct(repos = [(rule name: "spoke" | "libtorch" | "hub" | "pip_hub", kwargs)], root_deps,
       root_dev_deps: the root module's hub names, reproducible: False when "auto" read the host,
       error: None, or the message the extension fails with).
     """
@@ -279,20 +309,9 @@ def parse_modules(mctx, io = None):
     root_deps = []
     root_dev_deps = []
     read_host = False
-    settings = dict(name = SETTINGS_REPO, gpu_exec_properties = {}, gpu_tag = DEFAULT_GPU_TAG)
     for module in mctx.modules:
-        if module.is_root:
-            # Execution settings are the workspace's, not a library's: only the root module's count.
-            tags = module.tags.remote_execution
-            if len(tags) > 1:
-                return _failed("rules_torch: module '{}' has {} torch.remote_execution tags; merge them into one.".format(module.name, len(tags)))
-            for tag in tags:
-                if not tag.gpu_tag:
-                    return _failed("rules_torch: torch.remote_execution(gpu_tag = \"\") marks no test; leave it unset for \"{}\".".format(DEFAULT_GPU_TAG))
-                settings.update(gpu_exec_properties = tag.gpu_exec_properties, gpu_tag = tag.gpu_tag)
-            if module.name == "rules_torch":
-                # rules_torch's own MODULE.bazel imports the settings repository (defs.bzl loads it).
-                root_deps.append(SETTINGS_REPO)
+        if module.is_root and module.tags.remote_execution:
+            return _failed(remote_execution_moved(module.tags.remote_execution[0]))
         hubs = {}
         for tag in module.tags.wheels:
             if tag.hub in hubs:
@@ -315,10 +334,9 @@ def parse_modules(mctx, io = None):
         if module.is_root:
             root_deps = sorted(root_deps + [h for h, dev in hubs.items() if not dev])
             root_dev_deps = sorted([h for h, dev in hubs.items() if dev])
-    repos.append(("settings", settings))
     return struct(repos = repos, root_deps = root_deps, root_dev_deps = root_dev_deps, reproducible = not read_host, error = None)
 
-_RULES = {"hub": hub, "libtorch": libtorch_repo, "pip_hub": pip_hub, "settings": torch_settings, "spoke": spoke}
+_RULES = {"hub": hub, "libtorch": libtorch_repo, "pip_hub": pip_hub, "spoke": spoke}
 
 def _torch_impl(mctx):
     plan = parse_modules(mctx)
@@ -456,29 +474,16 @@ per-wheel repositories, so they load at runtime in this mode too.
 )
 
 _remote_execution = tag_class(
-    doc = """How torch tests execute remotely: the exec properties that route GPU tests to GPU workers, set once for the workspace.
+    doc = """Removed: an error that prints what replaces it.
 
-Example:
-
-```starlark
-torch.remote_execution(gpu_exec_properties = {"Pool": "gpu"})
-```
-
-Every `torch_py_test` tagged `requires-gpu` (or `gpu_tag`) then runs its test action with these
-`exec_properties`, merged under the target's own (the target wins on a shared key); other
-torch_py_tests ask for nothing more, so any worker takes them. The property names are your
-remote execution service's (e.g. BuildBuddy `Pool`, EngFlow `Pool`, Buildbarn platform
-properties). Without a remote executor they change nothing. Only the root module's tag counts;
-other modules' are ignored.
+GPU tests now reach GPU workers through an execution platform with the
+`@rules_torch//torch/platforms:gpu` constraint and `--@rules_torch//torch:route_gpu_tests` (README,
+"Remote execution"). A root module that still has this tag fails with the platform and the
+.bazelrc lines to write, its own exec properties filled in.
 """,
     attrs = {
-        "gpu_exec_properties": attr.string_dict(
-            doc = "Exec properties of GPU tests' test actions, e.g. `{\"Pool\": \"gpu\"}`. Default: none.",
-        ),
-        "gpu_tag": attr.string(
-            default = DEFAULT_GPU_TAG,
-            doc = "The tag that marks a torch_py_test as needing a GPU. Default: `requires-gpu`.",
-        ),
+        "gpu_exec_properties": attr.string_dict(doc = "Removed; the error shows them on a platform."),
+        "gpu_tag": attr.string(default = "requires-gpu", doc = "Removed; the error says how to route tests with another tag."),
     },
 )
 
