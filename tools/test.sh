@@ -125,7 +125,7 @@ NEXT_BAZEL_TESTS=(
   tests/integration/test_selection.py
   tests/integration/test_runfiles.py
   tests/integration/test_launcher.py
-  tests/integration/test_remote.py::test_gpu_tests_get_the_modules_exec_properties
+  tests/integration/test_remote.py::test_gpu_tests_go_to_the_gpu_platform_when_routed
   tests/integration/test_remote.py::test_remote_execution_cache_hit_and_build_without_the_bytes
 )
 next_bazel() {
