@@ -55,6 +55,16 @@ except OSError:
 print(f"ran on: {where}; torch {torch.__version__}")
 """
 
+# The GPU workers, as the README shows: tests tagged requires-gpu go there under ROUTE's flags.
+GPU_WORKERS = """
+platform(
+    name = "gpu_workers",
+    parents = ["@platforms//host"],
+    constraint_values = ["@rules_torch//torch/platforms:gpu"],
+    exec_properties = {"Pool": "gpu"},
+)
+"""
+
 BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
 
@@ -63,14 +73,6 @@ TORCH = ["@torch//:torch"]
 torch_py_test(name = "matmul_test", srcs = ["where.py"], main = "where.py", deps = TORCH)
 
 torch_py_test(name = "second_test", srcs = ["where.py"], main = "where.py", deps = TORCH)
-
-# The GPU workers, as the README shows: tests tagged requires-gpu go there under ROUTE's flags.
-platform(
-    name = "gpu_workers",
-    parents = ["@platforms//host"],
-    constraint_values = ["@rules_torch//torch/platforms:gpu"],
-    exec_properties = {"Pool": "gpu"},
-)
 
 # Routed to workers with Pool=gpu (ROUTE).
 [torch_py_test(
@@ -158,7 +160,7 @@ def cpu_workspace(ws, module_name: str | None = None):
     ws.write_module(MODULE.format(variant="cpu"), module_name)
     ws.write("torch.lock.json", LOCK.read_text())
     ws.write("where.py", WHERE)
-    ws.write("BUILD.bazel", BUILD)
+    ws.write("BUILD.bazel", BUILD + GPU_WORKERS)
     return ws
 
 
@@ -268,7 +270,7 @@ def test_cuda_libraries_load_on_a_worker(rbe, workspace_factory):
         ws.write_module(MODULE.format(variant="cu130"))
         lock_real_torch(ws, "2.14.1", "cu130", index)
         shutil.copy(PROGRAMS / "check_libs.py", ws.root / "check_libs.py")
-        ws.write("BUILD.bazel", CUDA_BUILD)
+        ws.write("BUILD.bazel", CUDA_BUILD + GPU_WORKERS)
 
     ws = real_cuda_workspace(workspace_factory, "remote_cuda", 12, prepare, [], timeout=1800)
     out = _ok(ws.bazel("test", *rbe["exec"], "--remote_download_minimal", "//:libs_test", timeout=1800))
