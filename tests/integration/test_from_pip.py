@@ -1,5 +1,6 @@
 """torch.from_pip: one @torch hub over the user's per-variant rules_python pip.parse hubs."""
 
+import oci
 import pytest
 from harness import fake_torch
 
@@ -105,3 +106,24 @@ def test_default_variant_not_mapped(ws):
     result = ws.bazel("build", "//:t")
     assert result.returncode != 0
     assert "default_variant 'cpu' is not mapped (variants: cu121)" in result.stdout, result.stdout[-3000:]
+
+
+def test_image_layers_put_pip_parse_torch_in_the_deps_layer(ws):
+    """A torch.from_pip binary has no cell tree: its torch is a pip.parse wheel repository in the
+    runfiles, so the image holds it in the deps layer, and no torch or cuda layer is made."""
+    _module(ws)
+    ws.write(
+        "img/BUILD.bazel",
+        'load("@rules_torch//torch:defs.bzl", "torch_py_binary", "torch_py_image_layers")\n\n'
+        'torch_py_binary(name = "main", srcs = ["//:t.py"], main = "//:t.py", deps = ["@torch//:torch"])\n\n'
+        'torch_py_image_layers(name = "layers", binary = ":main")\n',
+    )
+    result = ws.bazel("build", "//img:layers", "--config=cpu", "--output_groups=+listing")
+    assert result.returncode == 0, result.stdout[-4000:]
+    listed = (ws.root / "bazel-bin" / "img" / "layers.layers.txt").read_text().split()
+    assert listed == ["img/layers.deps.tar", "img/layers.app.tar"], listed
+    deps = oci.tar_members(ws.root / "bazel-bin" / "img" / "layers.deps.tar")
+    app = oci.tar_members(ws.root / "bazel-bin" / "img" / "layers.app.tar")
+    torch_files = [name for name in deps if name.endswith("/torch/__init__.py")]
+    assert len(torch_files) == 1 and "pypi_cpu_torch" in torch_files[0], sorted(deps)[:40]
+    assert not any(name.endswith("/torch/__init__.py") for name in app), "torch is in the app layer too"
