@@ -151,10 +151,10 @@ step "provision Bazel (tools/bazel)" "$BAZEL" --version
 step "python test environment ($VENV)" setup_venv
 step "lint (buildifier, ruff)" lint
 rp_registry
-container_tools() { # Debian's umoci, runc and debootstrap, for the image tests (tests/support/oci.py)
+container_tools() { # Debian's umoci, runc, skopeo and debootstrap, for the image tests (tests/support/oci.py)
   local missing=() tool
-  for tool in umoci runc debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-  [ "${#missing[@]}" = 0 ] && { echo "umoci, runc, debootstrap: present"; return 0; }
+  for tool in umoci runc skopeo debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ "${#missing[@]}" = 0 ] && { echo "umoci, runc, skopeo, debootstrap: present"; return 0; }
   echo "apt-get install ${missing[*]}"
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null
 }
@@ -162,7 +162,7 @@ if [ "$(id -u)" = 0 ]; then
   # The loopback REAPI service of tests/integration/test_remote.py (once per machine, ~90 s).
   step "remote execution service (tools/rbe.sh provision)" "$ROOT/tools/rbe.sh" provision
   # Without them the image tests say NOT TESTED and skip; a machine that can have them must run them.
-  step "container tools (umoci, runc, debootstrap)" container_tools
+  step "container tools (umoci, runc, skopeo, debootstrap)" container_tools
 fi
 start_background_tests
 step "pytest python/ tests/ (but ${BACKGROUND_TESTS[*]})" run_pytest "$JUNIT" "${BACKGROUND_TESTS[@]/#/--ignore=}"

@@ -118,6 +118,10 @@ def test_image_runs_with_runc(ws, tmp_path):
         ids = oci.diff_ids(layout)
         assert ids[1:] == [f"sha256:{sha256(main[layer])}" for layer in MAIN_LAYERS]
         assert ids[1] == f"sha256:{sha256(layers(ws, 'version_layers')['torch'])}", "version's image would not share main's torch layer"
+        # The README's `skopeo copy ... docker-archive:` (for `docker load`): same layers, same order.
+        archived = oci.docker_archive(layout, tmp_path / "main.tar", "main:1")
+        assert archived["rootfs"]["diff_ids"] == ids and archived["config"]["Entrypoint"] == ["/app/bin/main"], archived
+        (tmp_path / "main.tar").unlink()
         oci.unpack(layout, tmp_path / "bundle")
         result = oci.run_bundle(tmp_path / "bundle", f"rules-torch-{tmp_path.name}")
     finally:

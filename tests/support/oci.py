@@ -24,7 +24,7 @@ import pytest
 
 BASE_VERSION = "bookworm-minbase-python3-v1"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rules_torch-test" / "oci-base"
-TOOLS = ("umoci", "runc")
+TOOLS = ("umoci", "runc", "skopeo")
 
 
 def require_oci_tools() -> None:
@@ -33,7 +33,7 @@ def require_oci_tools() -> None:
     cached = (CACHE / BASE_VERSION / "rootfs.tar").is_file()
     missing = [tool for tool in TOOLS + (() if cached else ("debootstrap",)) if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"NOT TESTED: the image is not built or run: {', '.join(missing)} missing (Debian: apt-get install umoci runc debootstrap)")
+        pytest.skip(f"NOT TESTED: the image is not built or run: {', '.join(missing)} missing (Debian: apt-get install umoci runc skopeo debootstrap)")
     if os.geteuid() != 0:
         pytest.skip("NOT TESTED: the image is not built or run: runc, umoci unpack and debootstrap need root here")
 
@@ -97,6 +97,24 @@ def diff_ids(layout: Path, tag: str = "app") -> list[str]:
     manifest = json.loads((blobs / manifest_digest.split(":")[1]).read_text())
     config = json.loads((blobs / manifest["config"]["digest"].split(":")[1]).read_text())
     return config["rootfs"]["diff_ids"]
+
+
+def docker_archive(layout: Path, archive: Path, reference: str, tag: str = "app") -> dict:
+    """The README's `skopeo copy oci:<layout>:<tag> docker-archive:<archive>:<reference>` (what
+    `docker load` takes); returns the archive's image config, read back from the archive."""
+    result = subprocess.run(
+        ["skopeo", "copy", "--quiet", f"oci:{layout}:{tag}", f"docker-archive:{archive}:{reference}"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, f"skopeo copy: {result.stdout}{result.stderr}"
+    with tarfile.open(archive) as tar:
+        (entry,) = json.load(tar.extractfile("manifest.json"))
+        # skopeo writes a short name in full (main:1 as docker.io/library/main:1), as docker does.
+        assert entry["RepoTags"] in ([reference], [f"docker.io/library/{reference}"]), entry
+        config = json.load(tar.extractfile(entry["Config"]))
+        layers = [hashlib.sha256(tar.extractfile(name).read()).hexdigest() for name in entry["Layers"]]
+    assert [f"sha256:{digest}" for digest in layers] == config["rootfs"]["diff_ids"], "a layer's bytes do not match the config"
+    return config
 
 
 def unpack(layout: Path, bundle: Path, tag: str = "app") -> None:
