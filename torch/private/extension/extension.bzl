@@ -1,7 +1,7 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
 load("//torch/private/lock:details.bzl", "lock_details")
-load("//torch/private/lock:labels.bzl", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
+load("//torch/private/lock:labels.bzl", "GPU_TAG", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
 load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requirements_bzl")
@@ -279,14 +279,14 @@ def remote_execution_moved(tag):
         "    exec_properties = {},".format(repr(properties)),
         ")",
         "",
-        "and route the tests tagged requires-gpu to them in .bazelrc:",
+        "and route the tests tagged {} to them in .bazelrc:".format(GPU_TAG),
         "",
         "build:remote --extra_execution_platforms=@platforms//host,//:gpu_workers",
         "build:remote --@rules_torch//torch:route_gpu_tests",
     ]
-    if tag.gpu_tag and tag.gpu_tag != "requires-gpu":
+    if tag.gpu_tag and tag.gpu_tag != GPU_TAG:
         lines.append("")
-        lines.append("Tests tagged \"{}\" are not routed by that tag any more: tag them requires-gpu, or give them exec_compatible_with = [\"@rules_torch//torch/platforms:gpu_test\"].".format(tag.gpu_tag))
+        lines.append("Tests tagged \"{}\" are not routed by that tag any more: tag them {}, or give them exec_compatible_with = [\"@rules_torch//torch/platforms:gpu_test\"].".format(tag.gpu_tag, GPU_TAG))
     return "\n".join(lines)
 
 def _failed(message):

@@ -14,6 +14,11 @@ SPOKE_PACKAGE = "pkg"  # py_library: the tree as data, site-packages importable
 # A cell's C++ repository is its spoke's name with this suffix (repositories/libtorch_repo.bzl).
 LIBTORCH_REPO_SUFFIX = "__libtorch"
 
+# The tag of a torch_py_test that needs a GPU (macros/py.bzl routes it to the execution platform
+# that //torch/platforms:gpu_test names; the extension's error for the removed
+# torch.remote_execution tag says so).
+GPU_TAG = "requires-gpu"
+
 def selection_key(variant, platform):
     """The key of a hub's `spokes` dict: a variant on a platform.
 

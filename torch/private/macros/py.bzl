@@ -2,14 +2,15 @@
 re-exports them, with the rules and providers a user meets."""
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
+load("//torch/private/lock:labels.bzl", "GPU_TAG")
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 load("//torch/private/rules:image_layers.bzl", "torch_py_image_layers_rule")
 load("//torch/private/rules:runtime.bzl", "torch_executable", "torch_test")
 load("//torch/private/rules:venv.bzl", "torch_py_venv")
 
-# The tag of tests that need a GPU; with --@rules_torch//torch:route_gpu_tests they run on an
-# execution platform with @rules_torch//torch/platforms:gpu (torch/platforms/BUILD.bazel).
-_GPU_TAG = "requires-gpu"
+# What a test tagged GPU_TAG adds to its exec_compatible_with: with
+# --@rules_torch//torch:route_gpu_tests, an execution platform with @rules_torch//torch/platforms:gpu
+# (torch/platforms/BUILD.bazel).
 _GPU_TEST = Label("//torch/platforms:gpu_test")
 
 # Attributes that belong to the outer (launcher) target rather than the inner py_binary.
@@ -54,7 +55,7 @@ def _executable(rule, name, is_test, kwargs):
     srcs = kwargs.get("srcs", [])
     main = _main(name, srcs, kwargs.pop("main", None))
     outer = {k: kwargs.pop(k) for k in _OUTER_ATTRS + (_TEST_ATTRS if is_test else []) if k in kwargs}
-    if is_test and _GPU_TAG in (outer.get("tags") or []):
+    if is_test and GPU_TAG in (outer.get("tags") or []):
         # Routed to the GPU platform with --@rules_torch//torch:route_gpu_tests; else anywhere.
         outer["exec_compatible_with"] = (outer.get("exec_compatible_with") or []) + [_GPU_TEST]
     py_binary(
