@@ -239,7 +239,7 @@ class Workspace:
 # --- One CUDA closure on disk at a time, across the test processes ------------------------
 
 CUDA_SLOT_LOCK = Path(os.environ.get("RULES_TORCH_CUDA_SLOT_LOCK", Path(tempfile.gettempdir()) / "rules_torch-cuda-closure.lock"))
-_slot = {"depth": 0, "fd": None}
+_slot = {"depth": 0}  # this process's nesting of cuda_closure_slot blocks
 
 
 @contextlib.contextmanager
@@ -273,11 +273,11 @@ def cuda_closure_slot(who: str, timeout: float = 3600.0):
             time.sleep(2)
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{who} (pid {os.getpid()})\n".encode(), 0)
-    _slot.update(depth=1, fd=fd)
+    _slot["depth"] = 1
     try:
         yield
     finally:
-        _slot.update(depth=0, fd=None)
+        _slot["depth"] = 0
         os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
