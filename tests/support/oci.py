@@ -112,7 +112,7 @@ def docker_archive(layout: Path, archive: Path, reference: str, tag: str = "app"
         # skopeo writes a short name in full (main:1 as docker.io/library/main:1), as docker does.
         assert entry["RepoTags"] in ([reference], [f"docker.io/library/{reference}"]), entry
         config = json.load(tar.extractfile(entry["Config"]))
-        layers = [hashlib.sha256(tar.extractfile(name).read()).hexdigest() for name in entry["Layers"]]
+        layers = [_sha256_of(tar.extractfile(name)) for name in entry["Layers"]]
     assert [f"sha256:{digest}" for digest in layers] == config["rootfs"]["diff_ids"], "a layer's bytes do not match the config"
     return config
 
@@ -147,12 +147,17 @@ def run_bundle(bundle: Path, name: str, command: str | None = None, args: tuple[
         subprocess.run(["runc", "delete", "--force", name], capture_output=True, check=False)
 
 
-def sha256(path: Path) -> str:
+def _sha256_of(stream) -> str:
+    """The sha256 of what a binary stream holds, read 1 MiB at a time (layers are GBs)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return _sha256_of(f)
 
 
 def tar_members(path: Path) -> dict[str, tarfile.TarInfo]:
