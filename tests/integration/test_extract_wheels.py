@@ -177,3 +177,28 @@ def test_workers_die_with_the_extractor(tmp_path, sig):
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in workers if _alive(p)], f"workers {workers} outlived the extractor (signal {sig})"
+
+
+def test_verify_accepts_its_own_tree_and_names_what_is_wrong(tmp_path):
+    # --verify: how the launcher checks a tree of a machine's tree cache (not Bazel's) before use.
+    wheel = _wheel(tmp_path, ("pkg/__init__.py", MODULE, False), ("pkg/data.bin", b"x" * 100, False))
+    dest = tmp_path / "site-packages"
+    install = [sys.executable, str(EXTRACTOR), "--dest", str(dest), "--stamp", str(tmp_path / "stamp"), "--compile", PYTHON]
+    assert subprocess.run([*install, str(wheel)], capture_output=True, check=False).returncode == 0
+
+    def verify(*extra):
+        verify = [sys.executable, str(EXTRACTOR), "--verify", "--dest", str(dest), "--compile", PYTHON, "--what", "cell x"]
+        return subprocess.run([*verify, *extra, str(wheel)], capture_output=True, text=True, check=False)
+
+    before = sorted(p for p in tmp_path.rglob("*"))
+    assert verify().returncode == 0, verify().stderr
+    assert sorted(p for p in tmp_path.rglob("*")) == before, "verifying wrote something"
+    # Another Python's pycs are another tree.
+    other = verify("--compile", "2.7")
+    assert other.returncode == 1 and f"{dest} is not the tree of cell x: its stamp is" in other.stderr, other.stderr
+    with open(dest / "pkg" / "data.bin", "ab") as f:  # a test that wrote into the tree
+        f.write(b"poison")
+    damaged = verify()
+    assert damaged.returncode == 1 and "pkg/data.bin has 106 bytes, its wheel 100" in damaged.stderr, damaged.stderr
+    (dest / "pkg" / "data.bin").unlink()
+    assert "pkg/data.bin is missing" in verify().stderr

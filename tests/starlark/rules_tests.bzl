@@ -20,7 +20,7 @@ load("//torch/private/lock:details.bzl", "lock_details")
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private/rules:cell_tree.bzl", "cell_tree")
+load("//torch/private/rules:cell_tree.bzl", "TorchCellInfo", "cell_tree")
 
 # buildifier: disable=bzl-visibility
 load("//torch/private/rules:runtime.bzl", "torch_runtime_aspect")
@@ -65,8 +65,10 @@ def _test_launcher_test_impl(ctx):
     runfiles = target[DefaultInfo].default_runfiles.files.to_list()
     names = _basenames(runfiles)
 
-    # A test stages the tree's stamp, its lib_dirs.txt, the wheels and the extractor: not the tree.
-    for name in ["site-packages.stamp", "lib_dirs.txt", "fake_torch-2.5.1-cp311-cp311-linux_x86_64.whl", "extract_wheels.py"]:
+    # A test stages the tree's ticket, its lib_dirs.txt, the wheels and the extractor: not the tree,
+    # and not the install action's own stamp (it reaches the disk before the tree does).
+    asserts.false(env, "site-packages.stamp" in names, "the test stages the install action's stamp: {}".format(names))
+    for name in ["site-packages.ready", "lib_dirs.txt", "fake_torch-2.5.1-cp311-cp311-linux_x86_64.whl", "extract_wheels.py"]:
         asserts.true(env, name in names, "{} not in the test's runfiles: {}".format(name, names))
     asserts.false(env, "site-packages" in names, "the test's runfiles hold the tree: {}".format(names))
     hidden = _basenames(target[OutputGroupInfo]._hidden_top_level_INTERNAL_.to_list())
@@ -75,9 +77,9 @@ def _test_launcher_test_impl(ctx):
     asserts.equals(env, [["3.11", _CELL]], _records(plan, "python"))
     (tree,) = _records(plan, "tree")
 
-    # No tree in the runfiles ("-"): the launcher reads it beside the stamp, or installs it.
+    # No tree in the runfiles ("-"): the launcher reads it beside the ticket, or installs it.
     asserts.equals(env, ["tree0", "-", _CELL], [tree[0], tree[2], tree[3]])
-    asserts.true(env, tree[1].endswith("/site-packages.stamp") and tree[4].endswith("/lib_dirs.txt"), tree)
+    asserts.true(env, tree[1].endswith("/site-packages.ready") and tree[4].endswith("/lib_dirs.txt"), tree)
     asserts.true(env, tree[5].endswith("extract_wheels.py") and tree[6].endswith(".whl"), tree)
     (lib,) = _records(plan, "lib")
     asserts.true(env, lib[1].endswith("tests/starlark/testdata") and lib[2].endswith("testdata/libfake_native.so"), lib)
@@ -98,6 +100,21 @@ def _binary_launcher_test_impl(ctx):
     return analysistest.end(env)
 
 _binary_launcher_test = analysistest.make(_binary_launcher_test_impl)
+
+def _cell_ready_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    (ready,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TorchCellReady"]
+
+    # The ticket's action reads the whole tree, so Bazel writes it to the disk first (that it is
+    # never a cache hit, which would skip the download, test_tree_ordering.py shows).
+    inputs = _basenames(ready.inputs.to_list())
+    asserts.true(env, "site-packages" in inputs and "site-packages.stamp" in inputs, inputs)
+    asserts.equals(env, ["site-packages.ready"], _basenames(ready.outputs.to_list()))
+    info = analysistest.target_under_test(env)[TorchCellInfo]
+    asserts.equals(env, ready.outputs.to_list(), [info.ready])
+    return analysistest.end(env)
+
+_cell_ready_test = analysistest.make(_cell_ready_test_impl)
 
 # --- torch_unavailable -------------------------------------------------------------------------
 
@@ -178,12 +195,14 @@ def rules_test_suite(name):
     torch_cc_extension_rule(name = "subject_cuda_on_cpu", srcs = ["testdata/kernel.cu"], libtorch = ":fake_libtorch", tags = ["manual"])
 
     _aspect_test(name = name + "_aspect", target_under_test = ":uses_torch")
+    _cell_ready_test(name = name + "_cell_ready", target_under_test = ":fake_cell")
     _test_launcher_test(name = name + "_test_launcher", target_under_test = ":subject_test")
     _binary_launcher_test(name = name + "_binary_launcher", target_under_test = ":subject_binary")
     _unavailable_test(name = name + "_unavailable", target_under_test = ":subject_unavailable")
     _cuda_on_cpu_test(name = name + "_cuda_on_cpu", target_under_test = ":subject_cuda_on_cpu")
     native.test_suite(name = name, tests = [
         name + "_aspect",
+        name + "_cell_ready",
         name + "_test_launcher",
         name + "_binary_launcher",
         name + "_unavailable",

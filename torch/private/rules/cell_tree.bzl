@@ -14,13 +14,16 @@ load(":layer.bzl", "toolchain_interpreter", "write_layer")
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
+# The stamp's name inside the tree (extract_wheels.py's STAMP_NAME).
+STAMP_NAME = ".rules_torch_stamp"
+
 TorchCellInfo = provider(
     doc = """The installed tree of one lock cell.
 
 A torch_py_test does not stage `site_packages` (a sandbox or a remote worker would stage it file
-by file): it stages `stamp`, `lib_dirs` and the installer (`wheels`, `extractor`), reads the tree
+by file): it stages `ready`, `lib_dirs` and the installer (`wheels`, `extractor`), reads the tree
 where the install action left it, and installs the wheels itself where that tree is not on the
-disk (remote execution, `--remote_download_minimal`).""",
+disk (remote execution: the worker has only what the test stages).""",
     fields = {
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
         "extractor": "File: the program that installs `wheels` into a tree (extract_wheels.py)",
@@ -28,6 +31,7 @@ disk (remote execution, `--remote_download_minimal`).""",
         "layers": "struct(cuda: File or None, torch: File): the tree as container image layers, built only when an image asks for them (torch_py_image_layers): its nvidia/ directory (CUDA cells; None otherwise) and the rest, at /opt/rules_torch/<cell>-<stamp>/ in the image. One copy per cell, shared by every image on it.",
         "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
         "python": "string: the Python (major.minor) the cell is locked for; its interpreter must be that one",
+        "ready": "File: the stamp again, written by an action that takes `site_packages` as its input and runs wherever its test runs: what a test stages instead of the tree. Bazel makes the tree whole on that machine's disk before the action, so a test that stages `ready` never starts before the tree beside it is written, whatever the download mode or cache it came from.",
         "site_packages": "File: the site-packages directory (a tree artifact)",
         "stamp": "File: the tree's identity (one line), written beside it and inside it by the same action",
         "wheels": "depset of File: the cell's wheels, in install order",
@@ -68,6 +72,7 @@ def _cell_tree_impl(ctx):
         # The interpreter is the Python toolchain's (automatic exec groups, Bazel 9).
         toolchain = _PYTHON_TOOLCHAIN,
     )
+    ready = _ready(ctx, site_packages, stamp)
     return [
         DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs, stamp])),
         TorchCellInfo(
@@ -77,11 +82,36 @@ def _cell_tree_impl(ctx):
             layers = _layers(ctx, site_packages, lib_dirs, stamp, (interpreter, tools)),
             lib_dirs = lib_dirs,
             python = ctx.attr.python,
+            ready = ready,
             site_packages = site_packages,
             stamp = stamp,
             wheels = depset(ctx.files.wheels, order = "preorder"),
         ),
     ]
+
+def _ready(ctx, site_packages, stamp):
+    """The tree's ticket: the stamp, copied by an action whose input is the tree.
+
+    A test that read the tree without declaring it would find it missing where the install
+    action's result came from a disk or remote cache (Bazel downloads only what an action executed
+    here, or a top-level target, needs), or half-written while Bazel downloads it for another
+    target. Taking the tree as an input makes Bazel write the whole tree before this action, once
+    for every test of the cell; the action itself copies 65 bytes. It is never taken from a cache
+    (a cache hit would skip the download it exists for) and runs unsandboxed (a sandbox would link
+    every file of the tree). Under remote execution it runs on the worker like its tests, so a
+    client that builds without the bytes still downloads no tree.
+    """
+    ready = ctx.actions.declare_file("site-packages.ready")
+    ctx.actions.run_shell(
+        command = 'cmp -s "$1" "$2/{stamp_name}" || {{ echo "rules_torch: the tree $2 does not hold the stamp $1: it was changed after it was installed; run the build again to reinstall it" >&2; exit 1; }}; cp "$1" "$3"'.format(stamp_name = STAMP_NAME),
+        arguments = [stamp.path, site_packages.path, ready.path],
+        inputs = [stamp, site_packages],
+        outputs = [ready],
+        mnemonic = "TorchCellReady",
+        progress_message = "Checking the tree of cell {}".format(ctx.attr.cell),
+        execution_requirements = {"no-cache": "1", "no-sandbox": "1"},
+    )
+    return ready
 
 def _layers(ctx, site_packages, lib_dirs, stamp, interpreter):
     """The cell's image layers: declared here, so that every image on the cell shares one copy."""

@@ -71,19 +71,24 @@ rloc() {
 
 # rtree STAMP TREE CELL EXTRACTOR WHEEL...: sets `tree` to the path of a cell's installed tree
 # (TREE, a directory artifact, or "" where the runfiles do not hold it: a test's), and `shared`
-# to 1 when that tree is Bazel's (nothing may write into it). In this order:
-# 1. Where the install action left it: beside STAMP's target, holding the same stamp. A sandbox
-#    or a remote worker would stage the tree one file at a time (20,000 for CUDA torch); a test
-#    stages only STAMP and reads the tree in place, as `bazel run` and direct execution do.
+# to 1 when others read that tree too (nothing may write into it). In this order:
+# 1. Where the install action left it: beside STAMP's target (a test's STAMP is the tree's
+#    ticket, made by an action that reads the tree: Bazel has written the whole tree before the
+#    test starts), holding the same stamp. A sandbox or a remote worker would stage the tree one
+#    file at a time (20,000 for CUDA torch); a test stages only STAMP and reads the tree in place,
+#    as `bazel run` and direct execution do. Not with a tree cache (the `cache` record): there a
+#    test stages the install action's own stamp, which Bazel may write before the tree.
 # 2. TREE in the runfiles (a binary's, run where its stamp leads nowhere: remote execution).
-# 3. Installed from the wheels by EXTRACTOR, once per stamp, where the tree is not on this disk
-#    (remote execution of a test, --remote_download_minimal): under RULES_TORCH_TREE_CACHE when
-#    set (a directory kept between tests, e.g. on remote workers), else the test's TEST_TMPDIR,
-#    else ~/.cache/rules_torch/trees. No pycs: Python writes those of the modules it imports.
+# 3. The machine's tree cache, RULES_TORCH_TREE_CACHE or the `cache` record's directory (a CI
+#    runner's persisted cache, a remote worker's disk): a tree there is verified against the
+#    wheels (its stamp, every file's size; extract_wheels.py --verify) before each use and
+#    installed again when it fails; missing, it is installed there once, with pycs.
+# 4. Else installed from the wheels into the test's TEST_TMPDIR (or ~/.cache/rules_torch/trees
+#    outside a test), for this run only: no pycs (Python writes those of the modules it imports).
 rtree() {
   s=$1
   shift
-  if r=$(readlink -f "$s") && [ -d "${r%/*}/site-packages" ] &&
+  if [ -z "$tree_cache" ] && r=$(readlink -f "$s") && [ -d "${r%/*}/site-packages" ] &&
     cmp -s "$s" "${r%/*}/site-packages/.rules_torch_stamp"; then
     tree=${r%/*}/site-packages shared=1
     return
@@ -97,27 +102,48 @@ rtree() {
   fi
   cell=$2 extractor=$(rloc "$3" "$3" 0)
   shift 3
-  base=${RULES_TORCH_TREE_CACHE:-${TEST_TMPDIR:-$cache_home/rules_torch/trees}}
+  # The wheels, located one by one.
+  n=$#
+  while [ "$n" -gt 0 ]; do
+    set -- "$@" "$(rloc "$1" "$1" 0)"
+    shift
+    n=$((n - 1))
+  done
+  base=${RULES_TORCH_TREE_CACHE:-$tree_cache}
+  compile=
+  if [ -n "$base" ]; then
+    case $base in "~/"*) base=$("$python" -S -c 'import os, pwd; print(pwd.getpwuid(os.getuid()).pw_dir)')/${base#"~/"} ;; esac
+    compile="--compile ${have_python%% *}"
+    dest=$base/$(cat "$s")
+    if [ -d "$dest" ]; then
+      # shellcheck disable=SC2086 # $compile: two words or none
+      if "$python" -S -s "$extractor" --verify --dest "$dest/site-packages" --data-dir "$dest/data" \
+        $compile --what "the wheels of cell $cell" "$@" >&2; then
+        tree=$dest/site-packages shared=1
+        return
+      fi
+      echo "rules_torch launcher: the tree of cell $cell in the tree cache $base is damaged; installing it again" >&2
+      aside=$(mktemp -d "$base/.damaged.XXXXXX") && mv "$dest" "$aside/" && rm -rf "$aside"
+    fi
+    if ! mkdir -p "$base" 2>/dev/null || [ ! -w "$base" ]; then
+      echo "rules_torch launcher: cannot write the tree cache $base (a sandbox without --sandbox_writable_path=$base?); installing cell $cell for this run only" >&2
+      base= compile=
+    fi
+  fi
+  if [ -n "$base" ]; then shared=1; else base=${TEST_TMPDIR:-$cache_home/rules_torch/trees}; fi
   dest=$base/$(cat "$s")
   if [ ! -f "$dest/site-packages/.rules_torch_stamp" ]; then
     mkdir -p "$base"
     tmp=$(mktemp -d "$base/.tree.XXXXXX")
-    # The extractor's arguments, then the wheels located one by one (the remaining arguments).
-    n=$#
-    set -- "$@" --dest "$tmp/site-packages" --data-dir "$tmp/data" --stamp "$tmp/stamp" \
-      --what "the wheels of cell $cell"
-    while [ "$n" -gt 0 ]; do
-      set -- "$@" "$(rloc "$1" "$1" 0)"
-      shift
-      n=$((n - 1))
-    done
     echo "rules_torch launcher: the tree of cell $cell is not on this disk; installing its wheels into $dest" >&2
-    if ! "$python" -S -s "$extractor" "$@" >&2; then
+    # --publish: renamed to $dest when done, under a lock (tests that start together install once).
+    # shellcheck disable=SC2086 # $compile: two words or none
+    if ! "$python" -S -s "$extractor" --dest "$tmp/site-packages" --data-dir "$tmp/data" --stamp "$tmp/stamp" \
+      --publish "$dest" $compile --what "the wheels of cell $cell" "$@" >&2; then
       rm -rf "$tmp"
       exit 1
     fi
-    # Another launcher may have installed the same tree meanwhile: rename(2) refuses a full dest.
-    "$python" -S -s -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$tmp" "$dest" 2>/dev/null || rm -rf "$tmp"
+    rm -rf "$tmp" # still there when another launcher had installed it meanwhile
   fi
   tree=$dest/site-packages
 }
@@ -170,6 +196,7 @@ run_plan() {
       origin) origin=$a ;;
       interpreter) if [ "$a" = path ]; then python=$b; else python=$(rloc "$b" "$b" 0); fi ;;
       root) eval "$a=\$(rloc \"\$b\" \"\$c\" \"\$d\" real)" ;;
+      cache) tree_cache=$a ;;
       lib) locate "$a" "$b" "$c" "$d" && join libs "$loc" ;;
       python) want_python "$a" "$b" ;;
       tree)
@@ -196,6 +223,7 @@ run_plan() {
 cache_home=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}
 libs=
 shared=
+tree_cache=
 pypath=
 program= target= origin= python=
 run_plan

@@ -1,5 +1,6 @@
 """The runtime: shared-library directories collected from deps, and the launcher rules."""
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("@rules_python//python:defs.bzl", "PyInfo")
 load(":cell_tree.bzl", "TorchCellInfo")
 
@@ -180,7 +181,7 @@ def _locate(ctx, directory, probe, depth, generated, roots, records):
     return [roots[repo], directory[len(repo) + 1:] if len(directory) > len(repo) else "-", "-", "0"]
 
 def _without_trees(ctx, runfiles, trees):
-    """`runfiles` less the cell trees (directory artifacts), everything else kept.
+    """`runfiles` less `trees` (the cell trees, directory artifacts, and their stamps), everything else kept.
 
     py_binary's runfiles create empty `__init__.py` files (legacy_create_init) that a runfiles
     object rebuilt from its files would lose: they come back as symlinks to one empty file.
@@ -197,12 +198,23 @@ def _without_trees(ctx, runfiles, trees):
         ctx.runfiles(symlinks = runfiles.symlinks, root_symlinks = runfiles.root_symlinks),
     )
 
+def _staged_stamp(ctx, tree):
+    """What a launcher stages to find `tree`.
+
+    The stamp, or for a test that reads the tree from the output base, the tree's ticket (ordered
+    after Bazel has written the tree).
+    """
+    return tree.stamp if ctx.attr._stage_trees or _tree_cache(ctx) else tree.ready
+
+def _tree_cache(ctx):
+    return ctx.attr._tree_cache[BuildSettingInfo].value if ctx.attr._tree_cache else ""
+
 def _tree_record(ctx, name, tree, staged):
     """The `tree` record of a cell's installed tree (see rtree in the launcher)."""
     return [
         "tree",
         name,
-        runfiles_path(ctx, tree.stamp),
+        runfiles_path(ctx, _staged_stamp(ctx, tree)),
         runfiles_path(ctx, tree.site_packages) if staged else "-",
         tree.cell,
         runfiles_path(ctx, tree.lib_dirs),
@@ -224,9 +236,12 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
                                                    $BASE (a root or tree NAME), or, with BASE -,
                                                    runfiles directory REL found through PROBE
         python       VERSION  CELL                 the interpreter must be Python VERSION
+        cache        DIR                           a test's tree cache (//torch:tree_cache)
         tree         NAME  STAMP  TREE  CELL  LIB_DIRS  EXTRACTOR  WHEEL...
                                                    $NAME: cell CELL's installed tree (rtree); the
-                                                   entries of LIB_DIRS go on LD_LIBRARY_PATH
+                                                   entries of LIB_DIRS go on LD_LIBRARY_PATH;
+                                                   STAMP is a test's ticket (site-packages.ready)
+                                                   or, with a tree cache, the tree's stamp
         import       BASE  REL  PROBE  DEPTH       a directory for PYTHONPATH, as for lib
     """
     records = [
@@ -240,6 +255,8 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
         records.append(["lib"] + _locate(ctx, entry.dir, entry.probe, 1, generated, roots, records))
     for version, cell in sorted({t.python: t.cell for t in trees}.items()):
         records.append(["python", version, cell])
+    if trees and _tree_cache(ctx):
+        records.append(["cache", _tree_cache(ctx)])
     for index, tree in enumerate(trees):
         name = "tree{}".format(index)
         roots[runfiles_path(ctx, tree.site_packages)] = name
@@ -292,9 +309,9 @@ def _executable_impl(ctx):
     if ctx.attr._stage_trees:
         runfiles = runfiles.merge(binary_runfiles)
     else:
-        runfiles = runfiles.merge(_without_trees(ctx, binary_runfiles, [t.site_packages for t in trees]))
+        runfiles = runfiles.merge(_without_trees(ctx, binary_runfiles, [f for t in trees for f in [t.site_packages, t.stamp]]))
         runfiles = runfiles.merge(ctx.runfiles(
-            files = [f for t in trees for f in [t.stamp, t.lib_dirs, t.extractor]],
+            files = [f for t in trees for f in [_staged_stamp(ctx, t), t.lib_dirs, t.extractor]],
             transitive_files = depset(transitive = [t.wheels for t in trees]),
         ))
     providers = [
@@ -317,6 +334,7 @@ def _executable_attrs(stage_trees):
         # A test's runfiles hold each cell tree's stamp and installer instead of the tree: a
         # sandbox and a remote worker stage a directory artifact one file at a time (16-20k).
         "_stage_trees": attr.bool(default = stage_trees),
+        "_tree_cache": attr.label(default = None if stage_trees else "//torch:tree_cache"),
         "_template": attr.label(default = "//torch/private/rules:launcher.sh.tpl", allow_single_file = True),
     }
 

@@ -14,12 +14,17 @@ sizes, CRC-32s, read from the zip directories, not the data), this program and t
 pycs are for. It is written to FILE and, as STAMP_NAME, inside the tree, so that a launcher that
 reads a tree where it lies can tell it is the tree it was built with.
 
+With --verify, nothing is written: DIR must be the tree these arguments would install (its stamp
+recomputed from the wheels, and every file of every wheel present with its size). The launcher
+checks a tree it did not get from Bazel this way (a machine's tree cache) before a test uses it.
+
 Usage:
   extract_wheels.py --dest DIR [--data-dir DIR] [--lib-dirs FILE] [--stamp FILE] [--jobs N]
-                    [--compile PY_MAJOR_MINOR] [--what TEXT] WHEEL...
+                    [--compile PY_MAJOR_MINOR] [--what TEXT] [--verify] WHEEL...
 """
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import marshal
@@ -64,7 +69,7 @@ def _target_path(wheel_name, member, dist_data_dir):
 
 
 def _plan(wheels, stamp):
-    """Lists (wheel index, member name, target path, size, mode) for every file to write.
+    """Lists (wheel index, member name, target path, weight, mode, size) for every file to write.
 
     Feeds every wheel's name and members (name, size, CRC-32) to `stamp`, a hashlib object.
     """
@@ -90,9 +95,9 @@ def _plan(wheels, stamp):
                 # Later wheels win on a shared path, as with pip installing them in order.
                 # The weight balances the workers: bytes to inflate, plus compiling for sources.
                 weight = member.compress_size + (member.file_size * _COMPILE_WEIGHT if _compiled(target) else 0)
-                files[target] = (index, member.filename, target, weight, mode)
-    for _, _, target, _, _ in files.values():
-        dirs.add(posixpath.dirname(target))
+                files[target] = (index, member.filename, target, weight, mode, member.file_size)
+    for item in files.values():
+        dirs.add(posixpath.dirname(item[2]))
     return sorted(files.values()), sorted(d for d in dirs if d and d != ".")
 
 
@@ -181,7 +186,7 @@ def _extract(wheels, dest, items, compile_py):
     archives = {}
     made_dirs = set()
     try:
-        for index, member, target, _, mode in items:
+        for index, member, target, _, mode, _ in items:
             if index not in archives:
                 archives[index] = (zipfile.ZipFile(wheels[index]), open(wheels[index], "rb"))  # noqa: SIM115 - closed below
             archive, raw = archives[index]
@@ -283,7 +288,8 @@ def _lib_dirs(items):
     """Directories (relative to site-packages) that hold shared libraries: the launcher puts them
     on LD_LIBRARY_PATH."""
     found = set()
-    for _, _, target, _, _ in items:
+    for item in items:
+        target = item[2]
         if target.startswith("../"):
             continue  # a wheel's .data files, outside site-packages
         name = posixpath.basename(target)
@@ -301,24 +307,58 @@ def main(argv):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--compile", default="", help="byte-compile when this Python (3.11) runs the extractor")
     parser.add_argument("--what", default="the wheels", help="what is installed, for the error message")
+    parser.add_argument(
+        "--publish",
+        help="install once into this directory (a tree cache's): under a lock beside it, install nothing when it holds a "
+        "tree already, else rename the directory that holds DEST to it",
+    )
+    parser.add_argument("--verify", action="store_true", help="write nothing; exit 1 unless DEST is the tree these arguments would install")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args(argv)
     stamp = hashlib.sha256()
     with open(__file__, "rb") as f:
         stamp.update(f.read())
+    with _publishing(args.publish) as done:
+        if done:
+            print(f"rules_torch: another test installed {args.what} into {args.publish} meanwhile; using that tree", file=sys.stderr)
+            return 0
+        code = _install(args, stamp)
+        if code == 0 and args.publish:
+            os.rename(os.path.dirname(os.path.abspath(args.dest)), args.publish)
+        return code
+
+
+@contextlib.contextmanager
+def _publishing(publish):
+    """Yields whether `publish` holds a tree already, holding an exclusive lock beside it (so that
+    tests that start together install a missing tree once, not once each)."""
+    if not publish:
+        yield False
+        return
+    import fcntl
+
+    with open(publish + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield os.path.isfile(os.path.join(publish, "site-packages", STAMP_NAME))
+
+
+def _install(args, stamp):
     try:
         items, dirs = _plan(args.wheels, stamp)
+        # A pyc is only valid for the Python that made it: compile when that is the cell's.
+        compile_py = bool(args.compile) and args.compile == "{}.{}".format(*sys.version_info[:2])
+        stamp.update(f"pyc {sys.implementation.cache_tag if compile_py else ''}\n".encode())
         if args.data_dir:
             data = os.path.relpath(args.data_dir, args.dest)
-            items = [(i, m, _rebase(t, data), w, mode) for i, m, t, w, mode in items]
+            items = [(i, m, _rebase(t, data), w, mode, size) for i, m, t, w, mode, size in items]
             dirs = [_rebase(d, data) for d in dirs]
+        if args.verify:
+            return _verify(args, items, stamp.hexdigest())
+        if args.data_dir:
             os.makedirs(args.data_dir, exist_ok=True)
         os.makedirs(args.dest, exist_ok=True)
         for d in dirs:
             os.makedirs(os.path.join(args.dest, d), exist_ok=True)
-        # A pyc is only valid for the Python that made it: compile when that is the cell's.
-        compile_py = bool(args.compile) and args.compile == "{}.{}".format(*sys.version_info[:2])
-        stamp.update(f"pyc {sys.implementation.cache_tag if compile_py else ''}\n".encode())
         if args.compile and not compile_py:
             print(
                 f"rules_torch: {args.what} is for Python {args.compile} and this interpreter "
@@ -347,6 +387,33 @@ def main(argv):
             "check its URL, then re-lock.",
             file=sys.stderr,
         )
+        return 1
+    return 0
+
+
+def _verify(args, items, stamp):
+    """0 when args.dest holds `stamp` and every file of `items` with its size, else 1 (and why)."""
+    try:
+        with open(os.path.join(args.dest, STAMP_NAME)) as f:
+            found = f.read().strip()
+    except OSError as e:
+        found = f"unreadable ({e.strerror})"
+    if found != stamp:
+        problem = f"its stamp is {found}, the wheels' {stamp}"
+    else:
+        problem = None
+        for item in items:
+            path = os.path.join(args.dest, item[2])
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                problem = f"{item[2]} is missing"
+                break
+            if size != item[5]:
+                problem = f"{item[2]} has {size} bytes, its wheel {item[5]}"
+                break
+    if problem:
+        print(f"rules_torch: {args.dest} is not the tree of {args.what}: {problem}", file=sys.stderr)
         return 1
     return 0
 
