@@ -13,7 +13,8 @@ Tests:
   tree never written to the local disk;
 - GPU routing: tests tagged requires-gpu, with a `gpu_workers` execution platform
   (`@rules_torch//torch/platforms:gpu`, exec_properties `{"Pool": "gpu"}`) listed after the host
-  and `--@rules_torch//torch:route_gpu_tests`, run only on gpu-1;
+  and `--@rules_torch//torch:route_gpu_tests`, run only on gpu-1, and fail there naming the
+  missing NVIDIA driver (the workers have no GPU: a routed GPU test must not skip to PASSED);
 - remote cache only: a second workspace gets the test result and the tree from the cache and
   executes nothing;
 - the real CUDA 13 torch test that opens the CUDA libraries by soname passes on a worker (slow).
@@ -97,6 +98,12 @@ torch_py_test(
 
 # The .bazelrc lines the README gives for routing GPU tests (torch/platforms/BUILD.bazel).
 ROUTE = ["--extra_execution_platforms=@platforms//host,//:gpu_workers", "--@rules_torch//torch:route_gpu_tests"]
+
+
+GPU_TESTS = [f"//:gpu_{i}_test" for i in range(3)]
+NOT_GPU = [f"-{t}" for t in GPU_TESTS]
+# A --run_under prefix that writes the worker's name (tools/rbe.sh's workers) into the test log.
+WORKER_NAME = """/bin/sh -c 'echo "ran on: $(cat /run/rbe-worker/name 2>/dev/null || echo local);"; exec "$0" "$@"'"""
 
 
 def _rbe(*args: str) -> str:
@@ -202,20 +209,30 @@ def test_remote_execution_cache_hit_and_build_without_the_bytes(rbe, workspace_f
     ws = cpu_workspace(workspace_factory("remote_exec", heavy=True))
     flags = rbe["exec"]
 
-    # 1. Everything executes on the workers: the cell's tree and every test.
-    out = _ok(ws.bazel("test", *flags, "//..."))
+    # 1. Everything executes on the workers: the cell's tree and every test (the GPU tests below).
+    out = _ok(ws.bazel("test", *flags, "--", "//...", *NOT_GPU))
     processes = _processes(out)
-    assert processes.get("remote", 0) >= 6, processes  # the tree + 5 tests
+    assert processes.get("remote", 0) >= 3, processes  # the tree + 2 tests
     assert not {k for k in processes if "sandbox" in k or k == "local"}, processes
-    where = {t: _ran_on(ws, t) for t in ("matmul_test", "second_test", "gpu_0_test", "gpu_1_test", "gpu_2_test")}
-    assert {where[f"gpu_{i}_test"] for i in range(3)} == {"gpu-1"}, where
+    where = {t: _ran_on(ws, t) for t in ("matmul_test", "second_test")}
     assert where["matmul_test"] in ("cpu-1", "gpu-1"), where
+
+    # The GPU tests reach gpu-1 only, and fail there: these workers have no GPU (and the cell is
+    # a CPU build), and a routed requires-gpu test that finds no usable device must not skip to
+    # PASSED. (--run_under says where each ran: the launcher fails before the program runs.)
+    result = ws.bazel("test", *flags, "--nocache_test_results", f"--run_under={WORKER_NAME}", *GPU_TESTS)
+    assert result.returncode == 3, result.stdout[-6000:]  # 3: tests failed
+    for target in GPU_TESTS:
+        log = (ws.root / "bazel-testlogs" / target[3:] / "test.log").read_text()
+        assert _ran_on(ws, target[3:]) == "gpu-1", log[-3000:]
+        assert f"{target} is tagged requires-gpu and GPU tests are routed to GPU workers" in log, log[-3000:]
+        assert "no NVIDIA driver" in log and f"cell {CELL} is not a CUDA build of torch" in log, log[-3000:]
 
     # 2. After `bazel clean`: remote cache hits, nothing executes.
     _ok(ws.bazel("clean"))
-    out = _ok(ws.bazel("test", *flags, "//..."))
+    out = _ok(ws.bazel("test", *flags, "--", "//...", *NOT_GPU))
     processes = _processes(out)
-    assert processes.get("remote cache hit", 0) >= 5 and "remote" not in processes, processes
+    assert processes.get("remote cache hit", 0) >= 2 and "remote" not in processes, processes
 
     # 3. Build without the bytes: the test runs remotely again (not from the cache) and the
     #    tree never comes to the local disk.

@@ -119,3 +119,50 @@ def test_tests_never_start_while_the_tree_is_being_written(ws):
     # The sequence: one test, then the whole workspace, whose binary makes the tree a
     # top-level output (Bazel downloads it for the binary's runfiles while new tests start).
     _installed_by_no_test(_fresh_runner(ws, "race", ["//:model_test"], ["//..."]))
+
+
+# --- a machine's tree cache (--@rules_torch//torch:tree_cache) ---------------------------------
+
+DAMAGED = "in the tree cache {} is damaged; installing it again"
+PUBLISHED_MEANWHILE = "meanwhile; using that tree"
+
+
+def _with_tree_cache(ws, name: str, cache) -> dict[str, str]:
+    return _fresh_runner(ws, name, ["--build_tests_only", f"--@rules_torch//torch:tree_cache={cache}", "//..."])
+
+
+def _cached_tree(cache):
+    (tree,) = [p for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return tree / "site-packages"
+
+
+def test_a_tree_cache_is_filled_once_then_read_in_place_and_repaired_when_damaged(ws, tmp_path):
+    cache = tmp_path / "trees"
+    # An empty cache (a runner's first job): the tests that start together install the cell once.
+    logs = _with_tree_cache(ws, "tree_cache_cold", cache)
+    assert all("fitted" in log for log in logs.values()), logs
+    assert sum(INSTALLING in log and PUBLISHED_MEANWHILE not in log for log in logs.values()) == 1, logs
+    tree = _cached_tree(cache)
+    assert (tree / "torch" / "__pycache__").is_dir(), "installed with pycs: a shared tree gets none at run time"
+    before = {p: p.stat().st_mtime_ns for p in tree.rglob("*")}
+
+    # The cache restored on a fresh runner: nothing installed, nothing written into the tree.
+    _installed_by_no_test(_with_tree_cache(ws, "tree_cache_warm", cache))
+    assert {p: p.stat().st_mtime_ns for p in tree.rglob("*")} == before, "a test wrote into the shared tree"
+
+    # A test (or a bad restore) that damaged the tree: the next test sees it and installs it again.
+    with open(tree / "torch" / "version.py", "a") as f:
+        f.write("\n__version__ = '6.6.6'\n")
+    logs = _with_tree_cache(ws, "tree_cache_damaged", cache)
+    assert all("fitted" in log for log in logs.values()), logs
+    assert any(DAMAGED.format(cache) in log for log in logs.values()), logs
+    assert "6.6.6" not in (_cached_tree(cache) / "torch" / "version.py").read_text()
+
+
+def test_a_tree_cache_that_cannot_be_written_is_named_and_the_tests_still_pass(ws, tmp_path):
+    cache = tmp_path / "file_not_dir"
+    cache.write_text("")  # not a directory: mkdir fails as it does in a read-only sandbox
+    logs = _with_tree_cache(ws, "tree_cache_unwritable", cache / "trees")
+    for name, log in logs.items():
+        assert "fitted" in log, f"{name}:\n{log[-3000:]}"
+        assert f"cannot write the tree cache {cache / 'trees'}" in log, f"{name}:\n{log[-3000:]}"

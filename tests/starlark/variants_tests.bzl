@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
+load("//torch/private/lock:variants.bzl", "config_name", "cuda_needs", "pick_auto_variant")
 
 def _config_name_test(ctx):
     env = unittest.begin(ctx)
@@ -25,8 +25,19 @@ def _auto_variant_test(ctx):
     asserts.equals(env, "cu118", pick_auto_variant("", ["cu118"]))
     return unittest.end(env)
 
+def _cuda_needs_test(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, struct(cuda = "13.0", min_driver = "580.65.06"), cuda_needs("cu130"))
+    asserts.equals(env, struct(cuda = "11.8", min_driver = "450.80.02"), cuda_needs("cu118"))
+    asserts.equals(env, struct(cuda = "12.6", min_driver = "525.60.13"), cuda_needs("cu126"))
+    asserts.equals(env, struct(cuda = "14.0", min_driver = ""), cuda_needs("cu140"))
+    asserts.equals(env, None, cuda_needs("cpu"))
+    asserts.equals(env, None, cuda_needs("rocm6.2"))
+    return unittest.end(env)
+
 config_name_test = unittest.make(_config_name_test)
+cuda_needs_test = unittest.make(_cuda_needs_test)
 auto_variant_test = unittest.make(_auto_variant_test)
 
 def variants_test_suite(name):
-    unittest.suite(name, config_name_test, auto_variant_test)
+    unittest.suite(name, config_name_test, auto_variant_test, cuda_needs_test)

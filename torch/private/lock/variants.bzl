@@ -21,6 +21,24 @@ def config_name(variant):
         return "cuda" + variant[2:]
     return variant
 
+def cuda_needs(variant):
+    """The CUDA release a variant is built for and the oldest driver that runs it.
+
+    Args:
+      variant: a variant name (cu130, cpu, rocm6.2, ...).
+
+    Returns:
+      struct(cuda = "13.0", min_driver = "580.65.06"), or None for a variant that is not CUDA.
+    """
+    if not (variant.startswith("cu") and variant[2:].isdigit() and len(variant) >= 5):
+        return None
+    minimum = _CUDA_MAJOR_MIN_DRIVER.get(variant[2:-1])
+    return struct(
+        cuda = "{}.{}".format(variant[2:-1], variant[-1]),
+        # NVIDIA writes the third part with two digits: 580.65.06.
+        min_driver = "{}.{}.{}".format(minimum[0], minimum[1], ("0" if minimum[2] < 10 else "") + str(minimum[2])) if minimum else "",
+    )
+
 def _version_tuple(text):
     parts = []
     for part in text.split("."):

@@ -197,6 +197,11 @@ run_plan() {
       interpreter) if [ "$a" = path ]; then python=$b; else python=$(rloc "$b" "$b" 0); fi ;;
       root) eval "$a=\$(rloc \"\$b\" \"\$c\" \"\$d\" real)" ;;
       cache) tree_cache=$a ;;
+      gpu)
+        gpu_needs="${gpu_needs:+$gpu_needs:}$b $c $d"
+        [ "$e" != 1 ] || gpu_checks="$gpu_checks$a$tab$b$tab$c$tab$d
+"
+        ;;
       lib) locate "$a" "$b" "$c" "$d" && join libs "$loc" ;;
       python) want_python "$a" "$b" ;;
       tree)
@@ -224,6 +229,8 @@ cache_home=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}
 libs=
 shared=
 tree_cache=
+gpu_checks=
+gpu_needs=
 pypath=
 program= target= origin= python=
 run_plan
@@ -236,6 +243,8 @@ export PYTHONPATH="$pypath${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONSAFEPATH=1
 # For diagnostics (bazel run @torch//:doctor) and tests: what the launcher put first.
 export RULES_TORCH_LIB_DIRS="$libs"
+# For the doctor: each CUDA cell's "CELL CUDA MIN_DRIVER", colon-separated.
+export RULES_TORCH_GPU_NEEDS="$gpu_needs"
 
 # A cell tree read where the install action left it is shared by every program and test: nothing
 # may write into it, or Bazel sees its output changed and installs it again at the next build.
@@ -259,6 +268,13 @@ if [ -z "${TRITON_LIBCUDA_PATH:-}" ] && [ -n "$libs" ]; then
       fi
     done
   fi
+fi
+
+# A routed requires-gpu test fails here, naming the driver, when it would find no usable device.
+if [ -n "$gpu_checks" ]; then
+  printf %s "$gpu_checks" | while IFS=$tab read -r check cell cuda min; do
+    "$python" -S -s "$(rloc "$check" "$check" 0)" "$target" "$cell" "$cuda" "$min" || exit 1
+  done || exit 1
 fi
 
 main=$(rloc "$program" "$program" 0)

@@ -2,6 +2,8 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("@rules_python//python:defs.bzl", "PyInfo")
+load("//torch/private/lock:labels.bzl", "GPU_TAG")
+load("//torch/private/lock:variants.bzl", "cuda_needs")
 load(":cell_tree.bzl", "TorchCellInfo")
 
 TorchRuntimeInfo = provider(
@@ -209,6 +211,27 @@ def _staged_stamp(ctx, tree):
 def _tree_cache(ctx):
     return ctx.attr._tree_cache[BuildSettingInfo].value if ctx.attr._tree_cache else ""
 
+def _gpu_enforced(ctx):
+    """Whether this is a requires-gpu test routed to GPU workers: it must find a usable device."""
+    return bool(ctx.attr._route_gpu_tests) and ctx.attr._route_gpu_tests[BuildSettingInfo].value and GPU_TAG in ctx.attr.tags
+
+def _gpu_records(ctx, trees):
+    """The `gpu` records: one per CUDA cell (for the doctor), and one for any cell of an enforced test."""
+    enforce = _gpu_enforced(ctx)
+    records = []
+    for tree in trees:
+        needs = cuda_needs(tree.cell.partition("_")[0])
+        if needs or enforce:
+            records.append([
+                "gpu",
+                runfiles_path(ctx, ctx.file._gpu_check),
+                tree.cell,
+                needs.cuda if needs else "-",
+                (needs.min_driver or "-") if needs else "-",
+                "1" if enforce else "0",
+            ])
+    return records
+
 def _tree_record(ctx, name, tree, staged):
     """The `tree` record of a cell's installed tree (see rtree in the launcher)."""
     return [
@@ -237,6 +260,12 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
                                                    runfiles directory REL found through PROBE
         python       VERSION  CELL                 the interpreter must be Python VERSION
         cache        DIR                           a test's tree cache (//torch:tree_cache)
+        gpu          CHECK  CELL  CUDA  MIN_DRIVER  ENFORCE
+                                                   cell CELL is built for CUDA (- for none), which
+                                                   needs driver MIN_DRIVER: exported for the
+                                                   doctor; with ENFORCE 1 (a routed requires-gpu
+                                                   test) the program CHECK (gpu_check.py) must
+                                                   find a usable device before the program runs
         tree         NAME  STAMP  TREE  CELL  LIB_DIRS  EXTRACTOR  WHEEL...
                                                    $NAME: cell CELL's installed tree (rtree); the
                                                    entries of LIB_DIRS go on LD_LIBRARY_PATH;
@@ -257,6 +286,7 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
         records.append(["python", version, cell])
     if trees and _tree_cache(ctx):
         records.append(["cache", _tree_cache(ctx)])
+    records.extend(_gpu_records(ctx, trees))
     for index, tree in enumerate(trees):
         name = "tree{}".format(index)
         roots[runfiles_path(ctx, tree.site_packages)] = name
@@ -291,7 +321,7 @@ def _executable_impl(ctx):
     binary = ctx.attr.binary
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
     plan = ctx.actions.declare_file(ctx.label.name + ".launch")
-    runfiles = ctx.runfiles(files = [ctx.file.main, plan])
+    runfiles = ctx.runfiles(files = [ctx.file.main, plan, ctx.file._gpu_check])
     if not runtime.interpreter_path:
         runfiles = runfiles.merge(ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files))
     imports, generated = _import_dirs(ctx, binary)
@@ -334,6 +364,8 @@ def _executable_attrs(stage_trees):
         # A test's runfiles hold each cell tree's stamp and installer instead of the tree: a
         # sandbox and a remote worker stage a directory artifact one file at a time (16-20k).
         "_stage_trees": attr.bool(default = stage_trees),
+        "_gpu_check": attr.label(default = "//torch/private/tools:gpu_check.py", allow_single_file = True),
+        "_route_gpu_tests": attr.label(default = None if stage_trees else "//torch:route_gpu_tests"),
         "_tree_cache": attr.label(default = None if stage_trees else "//torch:tree_cache"),
         "_template": attr.label(default = "//torch/private/rules:launcher.sh.tpl", allow_single_file = True),
     }

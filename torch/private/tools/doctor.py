@@ -65,6 +65,24 @@ def _driver():
     return out.stdout.strip() or None
 
 
+def _gpu_checks():
+    """What a routed requires-gpu test's launcher would say of this machine, per CUDA cell
+    (gpu_check.py, beside this file; the cells from the launcher's RULES_TORCH_GPU_NEEDS)."""
+    needs = [entry.split(" ") for entry in os.environ.get("RULES_TORCH_GPU_NEEDS", "").split(":") if entry]
+    if not needs:
+        return []
+    spec = importlib.util.spec_from_file_location("gpu_check", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu_check.py"))
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    driver = gpu_check.probe()
+    lines = []
+    for cell, cuda, min_driver in needs:
+        if cuda != "-":
+            usable, text = gpu_check.report(cell, cuda, "" if min_driver == "-" else min_driver, driver)
+            lines.append(("ok: " if usable else "FAILS on a GPU worker: ") + text)
+    return lines
+
+
 def _variant(torch):
     """The accelerator variant of this torch build, as PyTorch names its wheel indexes."""
     local = torch.__version__.partition("+")[2]
@@ -166,6 +184,8 @@ def main(argv=None):
     print(f"NVIDIA driver:   {_driver() or 'none found'}")
     usable = torch.cuda.is_available()
     print(f"GPU usable:      {'yes: ' + torch.cuda.get_device_name(0) if usable else 'no'}")
+    for line in _gpu_checks():
+        print(f"GPU check:       {line}")
     plugins = sum(1 for _, missing, optional in libraries if optional and not missing)
     note = f" ({plugins} optional plugins need the host's network stacks)" if plugins else ""
     print(
