@@ -106,6 +106,11 @@ NOT_GPU = [f"-{t}" for t in GPU_TESTS]
 WORKER_NAME = """/bin/sh -c 'echo "ran on: $(cat /run/rbe-worker/name 2>/dev/null || echo local);"; exec "$0" "$@"'"""
 
 
+# The README's line for builds whose tests all run remotely: the tree's ticket may come from the
+# cache (no local test needs Bazel to write the tree here), so a cache hit executes nothing.
+EVERY_TEST_REMOTE = ["--modify_execution_info=TorchCellReady=-no-cache"]
+
+
 def _rbe(*args: str) -> str:
     result = subprocess.run([str(RBE), *args], capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, f"tools/rbe.sh {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
@@ -120,7 +125,7 @@ def rbe():
     _rbe("down")
     try:
         flags = {
-            "exec": _rbe("up", "--worker", "cpu-1", "--worker", "gpu-1:Pool=gpu").split() + ROUTE,
+            "exec": _rbe("up", "--worker", "cpu-1", "--worker", "gpu-1:Pool=gpu").split() + ROUTE + EVERY_TEST_REMOTE,
             "cache": _rbe("up", "--cache-only").split(),
         }
         yield flags

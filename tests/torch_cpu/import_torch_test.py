@@ -11,10 +11,12 @@ def _tree():
     return os.path.dirname(os.path.dirname(torch.__file__))
 
 
-def _in_place():
-    """Whether the launcher reads the tree where Bazel's install action left it (beside its
-    stamp), not a tree it installed from the wheels (remote execution, no tree on the disk)."""
-    return os.path.isfile(os.path.join(os.path.dirname(_tree()), "site-packages.stamp"))
+def _shared():
+    """Whether the launcher reads a shared tree (nothing may write into it, and its pycs were made
+    when it was installed): Bazel's own, or one of a machine's tree cache; not one it installed
+    from the wheels for this run alone (into TEST_TMPDIR, or outside a test the user's cache)."""
+    private = os.environ.get("TEST_TMPDIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rules_torch", "trees")
+    return not os.path.realpath(_tree()).startswith(os.path.realpath(private) + os.sep)
 
 
 class ImportTorchTest(unittest.TestCase):
@@ -53,7 +55,7 @@ class ImportTorchTest(unittest.TestCase):
     def test_imported_modules_have_fetch_time_pycs(self):
         # The cell's install action byte-compiles the tree: nothing `import torch` loads from it
         # is compiled again inside the sandbox (whose writes are thrown away after each run).
-        if not _in_place():
+        if not _shared():
             self.skipTest("a tree the launcher installed from the wheels gets pycs as Python imports")
         import torch
 
@@ -84,9 +86,9 @@ class ImportTorchTest(unittest.TestCase):
         tree = _tree()
         with open(os.path.join(tree, ".rules_torch_stamp")) as f:
             self.assertRegex(f.read(), r"^[0-9a-f]{64}\n$")
-        # Bazel's tree is read-only in use; a tree the launcher installed is the program's own.
-        self.assertEqual(sys.dont_write_bytecode, _in_place())
-        if _in_place():
+        # A shared tree is read-only in use; a tree the launcher installed for this run is its own.
+        self.assertEqual(sys.dont_write_bytecode, _shared())
+        if _shared():
             # A test suite in the tree has no pyc of the install's: importing it writes none.
             import sympy.core.tests  # noqa: F401 - imported for the side effect it must not have
 
