@@ -44,6 +44,8 @@ BENCHMARKS = (
     Benchmark("uv_import", ("benchmarks/uv_import.py",), "importing a 2-variant, 2-platform uv.lock against `uv lock` of the same project"),
     Benchmark("runtime", ("benchmarks/runtime.py",), "the CUDA 13 closure: `import torch` against a venv, cold/warm fetch + install against pip, uv and unzip"),
     Benchmark("test_cost", ("benchmarks/test_cost.py",), "what Bazel adds to one torch test: the first passing test in a fresh output base and the steady-state overhead against uv, a cached re-test after a test that imported a suite inside the cell, what a test stages"),
+    Benchmark("ci_runner", ("benchmarks/ci_runner.py",), "N = 1, 3 and 16 torch tests on a fresh CI runner with its caches restored (`bazel test --build_tests_only`, a new output base; the tree's ticket, the tree cache, and the commit before both) against uv with its cache restored, and how many tests installed the cell"),
+    Benchmark("ci_runner_cuda", ("benchmarks/ci_runner.py", "--cuda", "--tests", "1,3"), "the same on the CUDA 13 closure (torch 2.14.1, 5.3 GB installed)"),
     Benchmark("scale", ("benchmarks/scale.py",), "what a torch target costs once its cell exists: runfiles entries, build time against plain py_test, bazel test against pytest in a venv"),
     Benchmark("modes", ("benchmarks/modes.py",), "torch.wheels (one tree per cell) against pip.parse + torch.from_pip on the same CUDA 13 closure"),
     Benchmark("venv", ("benchmarks/venv.py",), "`bazel run //:lib.venv` (torch_py_venv) against `uv venv && uv pip install` of the same wheels: time to make it once the tree is built, bytes copied, `import torch`"),

@@ -96,6 +96,10 @@ def torch_py_test(name, **kwargs):
     `@rules_torch//torch/platforms:gpu` when `--@rules_torch//torch:route_gpu_tests` is set, so
     remote execution runs it on the GPU workers that platform's `exec_properties` name (its own
     `exec_properties` win on a shared key); without the flag it runs where the other tests run.
+    Routed, it fails before its program runs when the worker has no usable CUDA device, naming
+    the worker's NVIDIA driver (or its absence), the cell's CUDA and the minimum driver it needs:
+    a GPU test that skips on a GPU worker would report PASSED having run no GPU op. Unrouted (a
+    laptop without a GPU), what it does without a device is the test's own choice (skip visibly).
     `<name>.venv` is its venv (torch_py_venv).
 
     Args:
