@@ -35,23 +35,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / d) for d in ("python", "tests/support", "tests/integration")]
 
-import harness  # noqa: E402
+import test_cost  # noqa: E402
 
 BAZEL = REPO / "tools" / "bazel"
-CPU_LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
 INSTALLING = "is not on this disk; installing its wheels"
 
-MODULE = """\
-module(name = "bench_ci_runner")
-
-bazel_dep(name = "rules_python", version = "0.22.1")
-bazel_dep(name = "rules_torch", version = "0.1.0")
-local_path_override(module_name = "rules_torch", path = {repo!r})
-
-torch = use_extension("@rules_torch//torch:extensions.bzl", "torch")
-torch.wheels(hub = "torch", lock = "//:torch.lock.json", default_variant = {variant!r})
-use_repo(torch, "torch")
-"""
+# test_cost.py's workspace, lock choice and command runner (same machine, same cells).
+MODULE = test_cost.MODULE.replace("bench_test_cost", "bench_ci_runner")
+run = test_cost.run
 
 TEST = """\
 import torch
@@ -76,32 +67,15 @@ if __name__ == "__main__":
 """
 
 
-def run(command: list[str], cwd: Path, **kwargs) -> tuple[float, subprocess.CompletedProcess]:
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, **kwargs)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"benchmark: {' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    return elapsed, result
-
-
 class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="rules_torch_ci_runner_", dir=args.tmp))
-        self.lock, self.cell = self.locked(args.cuda)
+        self.lock, self.cell = test_cost.Bench.locked(args.cuda)
         self.counts = [int(n) for n in args.tests.split(",")]
         self.disk_cache = self.tmp / "disk_cache"
         self.tree_cache = self.tmp / "tree_cache"
         self.rows: list[tuple[str, ...]] = []
-
-    @staticmethod
-    def locked(cuda: bool) -> tuple[Path, str]:
-        if not cuda:
-            return CPU_LOCK, "cpu_linux_x86_64_cp311"
-        index = harness.require_real_cuda_torch()
-        ws = harness.Workspace("ci_runner_cuda")
-        return harness.lock_real_torch(ws, "2.14.1", "cu130", index), "cu130_linux_x86_64_cp311"
 
     def workspace(self, repo: Path, tests: int) -> Path:
         ws = self.tmp / f"ws_{repo.name}_{tests}"

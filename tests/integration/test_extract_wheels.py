@@ -202,3 +202,18 @@ def test_verify_accepts_its_own_tree_and_names_what_is_wrong(tmp_path):
     assert damaged.returncode == 1 and "pkg/data.bin has 106 bytes, its wheel 100" in damaged.stderr, damaged.stderr
     (dest / "pkg" / "data.bin").unlink()
     assert "pkg/data.bin is missing" in verify().stderr
+
+
+def test_stamp_only_writes_what_the_install_writes(tmp_path):
+    # --stamp-only: a tree-cache test's stamp and lib_dirs.txt, made without installing.
+    wheel = _wheel(tmp_path, ("pkg/__init__.py", MODULE, False), ("pkg/lib/libfoo.so.1", b"\x7fELF", False))
+    base = [sys.executable, str(EXTRACTOR), "--compile", PYTHON]
+    installed = subprocess.run([*base, "--dest", str(tmp_path / "site-packages"), "--stamp", str(tmp_path / "stamp"), "--lib-dirs", str(tmp_path / "lib_dirs.txt"), str(wheel)], capture_output=True, text=True, check=False)
+    assert installed.returncode == 0, installed.stderr
+    only = subprocess.run([*base, "--stamp-only", "--stamp", str(tmp_path / "id"), "--lib-dirs", str(tmp_path / "lib_dirs.id.txt"), str(wheel)], capture_output=True, text=True, check=False)
+    assert only.returncode == 0, only.stderr
+    assert (tmp_path / "id").read_text() == (tmp_path / "stamp").read_text()
+    assert (tmp_path / "lib_dirs.id.txt").read_text() == (tmp_path / "lib_dirs.txt").read_text() == "pkg/lib\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["id", "lib_dirs.id.txt", "lib_dirs.txt", "pkg-1.0-py3-none-any.whl", "site-packages", "stamp"])
+    other = subprocess.run([*base, "--stamp-only", str(wheel)], capture_output=True, text=True, check=False)
+    assert other.returncode == 2 and "--stamp-only needs --stamp" in other.stderr, other.stderr

@@ -27,6 +27,7 @@ disk (remote execution: the worker has only what the test stages).""",
     fields = {
         "cell": "string: the lock cell key (cpu_linux_x86_64_cp311), for messages",
         "extractor": "File: the program that installs `wheels` into a tree (extract_wheels.py)",
+        "identity": "struct(stamp: File, lib_dirs: File): `stamp` and `lib_dirs` again, computed from the wheels alone (their zip directories) by an action that installs nothing: what a test with a machine's tree cache (//torch:tree_cache) stages, so that the install action need not run or be fetched from a cache for it",
         "interpreter": "File or None: the cell's `python_interpreter_target`, which installs the tree and runs its venv (None: the Python toolchain's interpreter)",
         "layers": "struct(cuda: File or None, torch: File): the tree as container image layers, built only when an image asks for them (torch_py_image_layers): its nvidia/ directory (CUDA cells; None otherwise) and the rest, at /opt/rules_torch/<cell>-<stamp>/ in the image. One copy per cell, shared by every image on it.",
         "lib_dirs": "File: the directories of site_packages that hold shared libraries, one per line, relative to it",
@@ -73,6 +74,7 @@ def _cell_tree_impl(ctx):
         toolchain = _PYTHON_TOOLCHAIN,
     )
     ready = _ready(ctx, site_packages, stamp)
+    identity = _identity(ctx, interpreter, tools)
     return [
         DefaultInfo(files = depset([site_packages]), runfiles = ctx.runfiles(files = [site_packages, lib_dirs, stamp])),
         TorchCellInfo(
@@ -83,11 +85,41 @@ def _cell_tree_impl(ctx):
             lib_dirs = lib_dirs,
             python = ctx.attr.python,
             ready = ready,
+            identity = identity,
             site_packages = site_packages,
             stamp = stamp,
             wheels = depset(ctx.files.wheels, order = "preorder"),
         ),
     ]
+
+def _identity(ctx, interpreter, tools):
+    """The tree's stamp and lib_dirs.txt, made without installing the tree.
+
+    extract_wheels.py --stamp-only, with the install's interpreter and arguments, writes the same
+    bytes: a test reading a machine's tree cache needs no install action, not even its cache entry
+    (a 20,000-file tree's metadata).
+    """
+    stamp = ctx.actions.declare_file("site-packages.id")
+    lib_dirs = ctx.actions.declare_file("lib_dirs.id.txt")
+    args = ctx.actions.args()
+    args.add(ctx.file._extractor)
+    args.add("--stamp-only")
+    args.add("--stamp", stamp)
+    args.add("--lib-dirs", lib_dirs)
+    if ctx.attr.compile_pyc:
+        args.add("--compile", ctx.attr.python)
+    args.add_all(ctx.files.wheels)
+    ctx.actions.run(
+        executable = interpreter,
+        arguments = [args],
+        inputs = depset([ctx.file._extractor] + ctx.files.wheels),
+        tools = tools,
+        outputs = [stamp, lib_dirs],
+        mnemonic = "TorchCellStamp",
+        progress_message = "Reading the wheels of cell {}".format(ctx.attr.cell),
+        toolchain = _PYTHON_TOOLCHAIN,
+    )
+    return struct(stamp = stamp, lib_dirs = lib_dirs)
 
 def _ready(ctx, site_packages, stamp):
     """The tree's ticket: the stamp, copied by an action whose input is the tree.

@@ -183,7 +183,7 @@ def _locate(ctx, directory, probe, depth, generated, roots, records):
     return [roots[repo], directory[len(repo) + 1:] if len(directory) > len(repo) else "-", "-", "0"]
 
 def _without_trees(ctx, runfiles, trees):
-    """`runfiles` less `trees` (the cell trees, directory artifacts, and their stamps), everything else kept.
+    """`runfiles` less `trees` (the install actions' outputs: the cell trees, their stamps and lib_dirs), everything else kept.
 
     py_binary's runfiles create empty `__init__.py` files (legacy_create_init) that a runfiles
     object rebuilt from its files would lose: they come back as symlinks to one empty file.
@@ -200,13 +200,18 @@ def _without_trees(ctx, runfiles, trees):
         ctx.runfiles(symlinks = runfiles.symlinks, root_symlinks = runfiles.root_symlinks),
     )
 
-def _staged_stamp(ctx, tree):
-    """What a launcher stages to find `tree`.
+def _staged(ctx, tree):
+    """What a launcher stages to find `tree`: (stamp, lib_dirs).
 
-    The stamp, or for a test that reads the tree from the output base, the tree's ticket (ordered
-    after Bazel has written the tree).
+    A binary's are the install action's (its runfiles hold the tree); a test's, the tree's ticket
+    (ordered after Bazel has written the tree) and lib_dirs.txt, or with a tree cache, both
+    computed from the wheels without the install action.
     """
-    return tree.stamp if ctx.attr._stage_trees or _tree_cache(ctx) else tree.ready
+    if ctx.attr._stage_trees:
+        return tree.stamp, tree.lib_dirs
+    if _tree_cache(ctx):
+        return tree.identity.stamp, tree.identity.lib_dirs
+    return tree.ready, tree.lib_dirs
 
 def _tree_cache(ctx):
     return ctx.attr._tree_cache[BuildSettingInfo].value if ctx.attr._tree_cache else ""
@@ -237,10 +242,10 @@ def _tree_record(ctx, name, tree, staged):
     return [
         "tree",
         name,
-        runfiles_path(ctx, _staged_stamp(ctx, tree)),
+        runfiles_path(ctx, _staged(ctx, tree)[0]),
         runfiles_path(ctx, tree.site_packages) if staged else "-",
         tree.cell,
-        runfiles_path(ctx, tree.lib_dirs),
+        runfiles_path(ctx, _staged(ctx, tree)[1]),
         runfiles_path(ctx, tree.extractor),
     ] + [runfiles_path(ctx, wheel) for wheel in tree.wheels.to_list()]
 
@@ -339,17 +344,18 @@ def _executable_impl(ctx):
     if ctx.attr._stage_trees:
         runfiles = runfiles.merge(binary_runfiles)
     else:
-        runfiles = runfiles.merge(_without_trees(ctx, binary_runfiles, [f for t in trees for f in [t.site_packages, t.stamp]]))
+        runfiles = runfiles.merge(_without_trees(ctx, binary_runfiles, [f for t in trees for f in [t.site_packages, t.stamp, t.lib_dirs]]))
         runfiles = runfiles.merge(ctx.runfiles(
-            files = [f for t in trees for f in [_staged_stamp(ctx, t), t.lib_dirs, t.extractor]],
+            files = [f for t in trees for f in list(_staged(ctx, t)) + [t.extractor]],
             transitive_files = depset(transitive = [t.wheels for t in trees]),
         ))
     providers = [
         DefaultInfo(executable = launcher, runfiles = runfiles, files = depset([launcher])),
         RunEnvironmentInfo(environment = ctx.attr.env),
-        # Built (and, under --remote_download_toplevel, downloaded) with the program, unlisted:
-        # the trees the launcher reads where they lie.
-        OutputGroupInfo(_hidden_top_level_INTERNAL_ = depset([t.site_packages for t in trees])),
+        # A binary's trees: built (and, under --remote_download_toplevel, downloaded) with it,
+        # unlisted. A test's come through its tickets' actions, or not at all (a tree cache): a
+        # top-level download of them would copy every tree out of the cache for nothing.
+        OutputGroupInfo(_hidden_top_level_INTERNAL_ = depset([t.site_packages for t in trees] if ctx.attr._stage_trees else [])),
     ]
     if InstrumentedFilesInfo in binary:
         providers.append(binary[InstrumentedFilesInfo])

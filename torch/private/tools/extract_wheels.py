@@ -14,7 +14,8 @@ sizes, CRC-32s, read from the zip directories, not the data), this program and t
 pycs are for. It is written to FILE and, as STAMP_NAME, inside the tree, so that a launcher that
 reads a tree where it lies can tell it is the tree it was built with.
 
-With --verify, nothing is written: DIR must be the tree these arguments would install (its stamp
+With --stamp-only, only the stamp (and --lib-dirs) is written (what a test of a machine's tree cache stages, made
+without installing). With --verify, nothing is written: DIR must be the tree these arguments would install (its stamp
 recomputed from the wheels, and every file of every wheel present with its size). The launcher
 checks a tree it did not get from Bazel this way (a machine's tree cache) before a test uses it.
 
@@ -284,6 +285,11 @@ def _run_parallel(wheels, dest, items, jobs, compile_py):
         raise ExtractError("extraction failed (see the error above)")
 
 
+def _write_lib_dirs(path, items):
+    with open(path, "w") as f:
+        f.writelines(d + "\n" for d in _lib_dirs(items))
+
+
 def _lib_dirs(items):
     """Directories (relative to site-packages) that hold shared libraries: the launcher puts them
     on LD_LIBRARY_PATH."""
@@ -300,7 +306,7 @@ def _lib_dirs(items):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", required=True, help="the site-packages directory to write (created if missing)")
+    parser.add_argument("--dest", help="the site-packages directory to write (created if missing)")
     parser.add_argument("--data-dir", help="where wheels' .data/{scripts,headers,data} go (default: DEST/../data)")
     parser.add_argument("--lib-dirs", help="write the directories (relative to DEST) that hold shared libraries here")
     parser.add_argument("--stamp", help=f"write the tree's identity here and as DEST/{STAMP_NAME}")
@@ -312,9 +318,14 @@ def main(argv):
         help="install once into this directory (a tree cache's): under a lock beside it, install nothing when it holds a "
         "tree already, else rename the directory that holds DEST to it",
     )
+    parser.add_argument("--stamp-only", action="store_true", help="install nothing: write the stamp (--stamp) the install would write")
     parser.add_argument("--verify", action="store_true", help="write nothing; exit 1 unless DEST is the tree these arguments would install")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args(argv)
+    if not args.dest and not args.stamp_only:
+        parser.error("--dest is required (unless --stamp-only)")
+    if args.stamp_only and not args.stamp:
+        parser.error("--stamp-only needs --stamp")
     stamp = hashlib.sha256()
     with open(__file__, "rb") as f:
         stamp.update(f.read())
@@ -348,6 +359,12 @@ def _install(args, stamp):
         # A pyc is only valid for the Python that made it: compile when that is the cell's.
         compile_py = bool(args.compile) and args.compile == "{}.{}".format(*sys.version_info[:2])
         stamp.update(f"pyc {sys.implementation.cache_tag if compile_py else ''}\n".encode())
+        if args.stamp_only:
+            if args.lib_dirs:
+                _write_lib_dirs(args.lib_dirs, items)
+            with open(args.stamp, "w") as f:
+                f.write(stamp.hexdigest() + "\n")
+            return 0
         if args.data_dir:
             data = os.path.relpath(args.data_dir, args.dest)
             items = [(i, m, _rebase(t, data), w, mode, size) for i, m, t, w, mode, size in items]
@@ -375,8 +392,7 @@ def _install(args, stamp):
                 with open(installer, "w") as f:
                     f.write("rules_torch\n")
         if args.lib_dirs:
-            with open(args.lib_dirs, "w") as f:
-                f.writelines(d + "\n" for d in _lib_dirs(items))
+            _write_lib_dirs(args.lib_dirs, items)
         if args.stamp:
             for path in (args.stamp, os.path.join(args.dest, STAMP_NAME)):
                 with open(path, "w") as f:
