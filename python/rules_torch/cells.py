@@ -1,9 +1,11 @@
 """Cells: one accelerator variant x target platform x Python version, and what each implies.
 
-A cell fixes everything pip needs to resolve for a machine other than this one: the wheel
-tags it accepts (``--platform``/``--abi``/``--python-version``) and the values of PEP 508
-environment markers (``platform_system == "Linux"`` and friends), which pip would
-otherwise take from the machine running it.
+A cell fixes everything a resolver needs to resolve for a machine other than this one: the
+wheel tags it accepts and the values of PEP 508 environment markers (``platform_system ==
+"Linux"`` and friends). uv takes both from ``--python-platform`` and ``--python-version``
+(``uv_target_args``); ``supported_tags`` and ``marker_environment`` are the same facts for
+the tool's own checks, and ``pip_target_args`` for pip (``pip install --dry-run`` checks of
+the files the tool writes).
 """
 
 from __future__ import annotations
@@ -39,6 +41,15 @@ class Platform:
     platform_system: str
     platform_machine: str
     os_name: str
+
+    def uv_platform(self) -> str:
+        """uv's ``--python-platform`` for this target, accepting the same wheels as ``wheel_platforms``."""
+        arch = {"AMD64": "x86_64", "arm64": "aarch64"}.get(self.platform_machine, self.platform_machine)
+        if self.sys_platform == "linux":
+            return f"{arch}-manylinux_2_{MANYLINUX_MAX_GLIBC_MINOR}"
+        if self.sys_platform == "darwin":
+            return f"{arch}-apple-darwin"
+        return f"{arch}-pc-windows-msvc"
 
     def wheel_platforms(self) -> list[str]:
         """Platform tags this target accepts, most preferred first (pip matches them exactly)."""
@@ -126,6 +137,31 @@ class Cell:
         for abi in self.abis():
             args += ["--abi", abi]
         return args
+
+    def uv_target_args(self) -> list[str]:
+        """uv options that make it resolve for this cell instead of for this machine (see ``uv_environment``)."""
+        return [
+            "--only-binary",
+            ":all:",
+            "--python-version",
+            self.python,
+            "--python-platform",
+            self.target.uv_platform(),
+        ]
+
+    def uv_environment(self) -> dict[str, str]:
+        """Variables uv reads for this cell's target: the newest macOS a lock may require."""
+        if self.target.sys_platform == "darwin":
+            return {"MACOSX_DEPLOYMENT_TARGET": ".".join(map(str, MACOS_MAX))}
+        return {}
+
+    def ordered_tags(self) -> list[tags.Tag]:
+        """The tags of ``supported_tags``, most preferred first (an installer's choice among wheels)."""
+        version = python_tuple(self.python)
+        platforms = self.target.wheel_platforms()
+        ordered = list(tags.cpython_tags(version, self.abis(), platforms))
+        ordered += list(tags.compatible_tags(version, cp_tag(self.python), platforms))
+        return list(dict.fromkeys(ordered))
 
     def supported_tags(self) -> set[tags.Tag]:
         """Every wheel tag this cell accepts; the same set pip derives from the options above."""

@@ -30,10 +30,11 @@ from rules_torch.errors import LockError, MissingCellError, UsageError, report
 from rules_torch.hashing import HashCache
 from rules_torch.index import Fetcher, to_url
 from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
+from rules_torch.metadata import MetadataReader
 from rules_torch.options import add_shared_options, hash_cache, working_directory
-from rules_torch.proxy import FirstIndexProxy
 from rules_torch.requirements import requirements_filename, requirements_text
-from rules_torch.resolve import PIP_METADATA_ONLY, LockedWheel, PipSettings, pip_version, resolve_cell
+from rules_torch.resolve import IndexSources, LockedWheel, UvSettings, resolve_cell
+from rules_torch.uv_binary import find_uv
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl/{variant}"
 PYPI = "https://pypi.org/simple"
@@ -45,9 +46,9 @@ NVIDIA CUDA wheels and every pure-Python dependency -- for every accelerator var
 target platform x Python version ("cell"), with each wheel's URL and sha256, into one
 lock file for rules_torch's `torch` module extension. Runs on any machine, for any target.
 
-Each cell is resolved by pip's own resolver in cross-platform mode, with the target's
-wheel tags and environment markers. Indexes are searched first-index-first: a project
-found on the variant's index comes only from there, never from a later index."""
+Each cell is resolved by uv (`uv pip compile`) for the cell's target platform and Python.
+Indexes are searched first-index-first (uv's first-index strategy): a project found on the
+variant's index comes only from there, never from a later index."""
 
 _EPILOG = f"""\
 examples:
@@ -171,15 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument(
         "--jobs",
         type=int,
-        # pip waits on the network and its own start-up as much as it computes: two
-        # processes per core measured faster than one on a 2-core machine.
+        # uv waits on the network as much as it computes: two processes per core.
         default=min(4, 2 * (os.cpu_count() or 1)),
         metavar="N",
         help="cells resolved in parallel (default: %(default)s)",
     )
+    behaviour.add_argument(
+        "--uv",
+        metavar="PATH",
+        help="the uv binary that resolves (default: the one `bazel run` brings, else uv on PATH)",
+    )
     add_shared_options(behaviour, "behaviour")
     verbosity = behaviour.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="show pip's command lines and output")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="show uv's command lines and output")
     add_shared_options(verbosity, "verbosity")
     return parser
 
@@ -220,9 +225,9 @@ def build_request(args: argparse.Namespace) -> Request:
 def lock_cells(
     request: Request,
     cells: list[Cell],
-    proxy: FirstIndexProxy,
+    sources: IndexSources,
     hashes: HashCache,
-    pip: PipSettings,
+    settings: UvSettings,
     jobs: int,
     log: _Log,
 ) -> tuple[dict[Cell, list[LockedWheel]], list[MissingCellError], list[LockError]]:
@@ -230,9 +235,12 @@ def lock_cells(
     locked: dict[Cell, list[LockedWheel]] = {}
     missing: list[MissingCellError] = []
     failed: list[LockError] = []
+    metadata = MetadataReader(hashes, settings.timeout)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = time.monotonic()
-        futures = {pool.submit(resolve_cell, cell, request, proxy, hashes, pip): cell for cell in cells}
+        futures = {
+            pool.submit(resolve_cell, cell, request, sources, hashes, metadata, settings): cell for cell in cells
+        }
         for future in concurrent.futures.as_completed(futures):
             cell = futures[future]
             try:
@@ -260,27 +268,16 @@ def run(args: argparse.Namespace, log: _Log) -> int:
     output = base / args.output
     requirements_dir = base / args.requirements_dir if args.requirements_dir else None
     hashes = hash_cache(args, base)
-    fetcher = Fetcher(args.timeout)
-    pip = pip_version()
-    sources = [request.index_url, *request.extra_index_urls, *request.find_links]
-    if pip < PIP_METADATA_ONLY and any(u.startswith(("http://", "https://")) for u in sources):
-        log.warning(
-            f"pip {pip} downloads every wheel of every cell while resolving (pypa/pip#12603): gigabytes for "
-            f"CUDA cells. pip {PIP_METADATA_ONLY} and newer read only the wheels' metadata: "
-            f"`{sys.executable} -m pip install 'pip>={PIP_METADATA_ONLY}'`, "
-            "or use `bazel run @rules_torch//python:lock`."
-        )
+    settings = UvSettings(uv=find_uv(args.uv), timeout=args.timeout, verbose=args.verbose, no_cache=args.no_cache)
     jobs = min(args.jobs, len(cells))
     log.info(f"locking torch {request.torch}: {_plural(len(cells), 'cell')} with {_plural(jobs, 'job')}")
-    with FirstIndexProxy(
-        fetcher,
-        hashes,
+    sources = IndexSources(
+        Fetcher(args.timeout),
         _location(request.index_url, base),
         [_location(url, base) for url in request.extra_index_urls],
         [_location(location, base) for location in request.find_links],
-    ) as proxy:
-        settings = PipSettings(timeout=args.timeout, verbose=args.verbose)
-        locked, missing, failed = lock_cells(request, cells, proxy, hashes, settings, args.jobs, log)
+    )
+    locked, missing, failed = lock_cells(request, cells, sources, hashes, settings, args.jobs, log)
 
     if failed:
         raise _combined(failed, "cannot be locked", "")

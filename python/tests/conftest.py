@@ -13,6 +13,15 @@ import pytest
 from locktest import LockRun, fake_wheels, invoke, lock_argv
 
 
+@pytest.fixture(scope="session", autouse=True)
+def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """uv's cache for this test session only: what uv reads must not depend on earlier runs."""
+    path = tmp_path_factory.mktemp("uv-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UV_CACHE_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def indexes(tmp_path_factory: pytest.TempPathFactory) -> fake_wheels.FakeIndexes:
     return fake_wheels.build_indexes(tmp_path_factory.mktemp("indexes"))
