@@ -48,6 +48,7 @@ _KEPT_UV_VARIABLES = {
     "UV_HTTP_TIMEOUT",
     "UV_NATIVE_TLS",
     "UV_NO_PROGRESS",
+    "UV_SYSTEM_CERTS",
 }
 
 
@@ -62,6 +63,10 @@ class Uv:
         env = {k: v for k, v in os.environ.items() if not k.startswith("UV_") or k in _KEPT_UV_VARIABLES}
         env.setdefault("UV_HTTP_TIMEOUT", str(max(1, round(timeout))))
         env["UV_NO_PROGRESS"] = "1"
+        # The platform's certificate store, as pip (truststore) uses by default: a corporate
+        # proxy's CA is there, not in uv's bundled roots. UV_NATIVE_TLS for uv before 0.9.
+        env.setdefault("UV_SYSTEM_CERTS", "1")
+        env.setdefault("UV_NATIVE_TLS", env["UV_SYSTEM_CERTS"])
         # uv must reach local index servers directly even where an HTTP proxy is configured.
         for key in ("NO_PROXY", "no_proxy"):
             env[key] = ",".join(filter(None, [env.get(key, ""), "127.0.0.1", "localhost"]))

@@ -14,6 +14,7 @@ import fake_wheels
 import pytest
 from locktest import UV, LockRun, invoke, lock_argv, run_cli
 
+from rules_torch import uv_binary
 from rules_torch.cells import Cell
 from rules_torch.errors import LockError
 from rules_torch.hashing import HashCache
@@ -495,6 +496,12 @@ def test_machine_pip_configuration_does_not_leak_in(run_lock, urls, tmp_path: Pa
     config.write_text(f"[global]\nextra-index-url = {urls.pypi}\nfind-links = {tmp_path}\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", urls.pypi)
+    # uv's own settings would do the same: the tool runs uv with --no-config and without UV_*.
+    for variable in ("UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_FIND_LINKS"):
+        monkeypatch.setenv(variable, urls.pypi)
+    monkeypatch.setenv("UV_INDEX_STRATEGY", "unsafe-best-match")
+    (tmp_path / "uv.toml").write_text(f'extra-index-url = ["{urls.pypi}"]\n')
+    monkeypatch.chdir(tmp_path)
     run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--extra-index-url", "")
     assert run.code == 1
     assert "no wheel of jinja2" in run.stderr
@@ -578,3 +585,33 @@ def test_with_the_same_project_twice_exits_2(tmp_path: Path) -> None:
     result = run_cli("--torch", "2.5.1", "--with", "numpy", "--with", "NumPy<3", "--output", str(tmp_path / "l.json"))
     assert result.returncode == 2
     assert "--with 'NumPy<3': numpy is already requested ('numpy')" in result.stderr
+
+
+def test_a_missing_uv_names_the_fix(run_lock, tmp_path: Path) -> None:
+    run = run_lock("--torch", "2.5.1", "--uv", str(tmp_path / "no-uv"))
+    assert run.code == 1
+    assert f"--uv {tmp_path / 'no-uv'}: no such uv binary; install uv 0.8.0 or newer (`pip install uv`" in run.stderr
+    assert "bazel run @rules_torch//python:lock" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not run.output.exists()
+
+
+def test_no_uv_anywhere_names_the_fix(run_lock, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(uv_binary, "_from_package", lambda: None)
+    uv_binary.find_uv.cache_clear()
+    code, stderr = invoke(["--torch", "2.5.1", "--output", "unused.json"])
+    uv_binary.find_uv.cache_clear()
+    assert code == 1
+    assert "the lock tool resolves with uv, but no uv was found (--uv, PATH); install uv 0.8.0 or newer" in stderr
+
+
+def test_a_uv_too_old_names_the_fix(run_lock, tmp_path: Path) -> None:
+    # Only the version check is under test: a program that answers like uv 0.4.30 did.
+    old = tmp_path / "uv"
+    old.write_text("#!/bin/sh\necho 'uv 0.4.30'\n")
+    old.chmod(0o755)
+    run = run_lock("--torch", "2.5.1", "--uv", str(old))
+    assert run.code == 1
+    assert f"uv 0.4.30 at {old} is too old: the lock tool needs uv 0.8.0 or newer" in run.stderr
+    assert not run.output.exists()
