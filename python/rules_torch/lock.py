@@ -32,6 +32,7 @@ from rules_torch.index import Fetcher, to_url
 from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
 from rules_torch.metadata import MetadataReader
 from rules_torch.options import add_shared_options, hash_cache, working_directory
+from rules_torch.pylock_io import write_pylock_dir
 from rules_torch.requirements import requirements_filename, requirements_text
 from rules_torch.resolve import IndexSources, LockedWheel, UvSettings, resolve_cell
 from rules_torch.uv_binary import find_uv
@@ -150,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also write one hash-pinned requirements_<variant>_<platform>_cp<py>.txt per cell, for "
         "`pip install --require-hashes -r` and rules_python's pip.parse",
+    )
+    out.add_argument(
+        "--pylock-dir",
+        metavar="DIR",
+        help="also write one pylock.<variant>.toml (PEP 751) per variant, its platforms and Pythons as markers, "
+        "for `uv pip install -r` and `pip install -r` outside Bazel",
     )
     out.add_argument(
         "--no-emit-index-url",
@@ -308,6 +315,9 @@ def run(args: argparse.Namespace, log: _Log) -> int:
                 request, cell, wheels, command, not args.no_emit_index_url, not args.no_emit_find_links
             )
             write_atomic(requirements_dir / requirements_filename(cell), text)
+    if args.pylock_dir:
+        command = lock_command(request, args.output, ["--pylock-dir", args.pylock_dir])
+        write_pylock_dir(base / args.pylock_dir, ordered, command)
     write_atomic(output, dumps(document))
     unique = len({w.url for wheels in ordered.values() for w in wheels})
     log.info(f"wrote {output}: {_plural(len(ordered), 'cell')}, {_plural(unique, 'distinct wheel')}")
