@@ -14,7 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from rules_torch import __version__, uv_import
+from rules_torch import __version__, pylock_import, uv_import
 from rules_torch.cells import (
     PLATFORMS,
     VARIANT_FORMS,
@@ -64,6 +64,9 @@ examples:
   # import a uv project's uv.lock (one extra per torch index, e.g. cpu and cu130);
   # `--from-uv uv.lock --help` lists its options
   {PROG} --from-uv uv.lock --output third_party/torch.lock.json
+
+  # import pylock.toml files (uv, pip, PDM), one per variant; `--from-pylock FILE --help`
+  {PROG} --from-pylock pylock.cpu.toml --from-pylock pylock.cu130.toml --output torch.lock.json
 
   # a mirror that serves a CUDA 13 build without local version labels
   {PROG} --torch 2.14.1 --variants cu130 --index-url https://mirror.example/cu130/simple \\
@@ -340,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if any(arg == "--from-uv" or arg.startswith("--from-uv=") for arg in argv):
         return uv_import.main(argv)
+    if any(arg == "--from-pylock" or arg.startswith("--from-pylock=") for arg in argv):
+        return pylock_import.main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     log = _Log(args.quiet)
