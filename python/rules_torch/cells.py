@@ -11,6 +11,7 @@ the files the tool writes).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 
@@ -157,11 +158,11 @@ class Cell:
 
     def ordered_tags(self) -> list[tags.Tag]:
         """The tags of ``supported_tags``, most preferred first (an installer's choice among wheels)."""
-        version = python_tuple(self.python)
-        platforms = self.target.wheel_platforms()
-        ordered = list(tags.cpython_tags(version, self.abis(), platforms))
-        ordered += list(tags.compatible_tags(version, cp_tag(self.python), platforms))
-        return list(dict.fromkeys(ordered))
+        return list(_tag_ranks(self.platform, self.python))
+
+    def tag_ranks(self) -> dict[tags.Tag, int]:
+        """Each tag of ``ordered_tags`` -> its rank (0: most preferred)."""
+        return _tag_ranks(self.platform, self.python)
 
     def supported_tags(self) -> set[tags.Tag]:
         """Every wheel tag this cell accepts; the same set pip derives from the options above."""
@@ -173,6 +174,15 @@ class Cell:
 
     def describe(self) -> str:
         return f"variant {self.variant}, {self.platform}, Python {self.python}"
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_ranks(platform: str, python: str) -> dict[tags.Tag, int]:
+    version = python_tuple(python)
+    platforms = PLATFORMS[platform].wheel_platforms()
+    abis = [cp_tag(python), "abi3", "none"]
+    ordered = [*tags.cpython_tags(version, abis, platforms), *tags.compatible_tags(version, cp_tag(python), platforms)]
+    return {tag: rank for rank, tag in enumerate(dict.fromkeys(ordered))}
 
 
 def cp_tag(python: str) -> str:

@@ -14,7 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from rules_torch import __version__, pylock_import, uv_import
+from rules_torch import __version__
 from rules_torch.cells import (
     PLATFORMS,
     VARIANT_FORMS,
@@ -30,7 +30,6 @@ from rules_torch.errors import LockError, MissingCellError, UsageError, report
 from rules_torch.hashing import HashCache
 from rules_torch.index import Fetcher, to_url
 from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
-from rules_torch.metadata import MetadataReader
 from rules_torch.options import add_shared_options, hash_cache, working_directory
 from rules_torch.pylock_io import write_pylock_dir
 from rules_torch.requirements import requirements_filename, requirements_text
@@ -245,12 +244,9 @@ def lock_cells(
     locked: dict[Cell, list[LockedWheel]] = {}
     missing: list[MissingCellError] = []
     failed: list[LockError] = []
-    metadata = MetadataReader(hashes, settings.timeout)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = time.monotonic()
-        futures = {
-            pool.submit(resolve_cell, cell, request, sources, hashes, metadata, settings): cell for cell in cells
-        }
+        futures = {pool.submit(resolve_cell, cell, request, sources, hashes, settings): cell for cell in cells}
         for future in concurrent.futures.as_completed(futures):
             cell = futures[future]
             try:
@@ -341,9 +337,14 @@ def _combined(errors: list[LockError], what: str, advice: str) -> LockError:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # The importers are loaded only when asked for: start-up is part of every lock's time.
     if any(arg == "--from-uv" or arg.startswith("--from-uv=") for arg in argv):
+        from rules_torch import uv_import
+
         return uv_import.main(argv)
     if any(arg == "--from-pylock" or arg.startswith("--from-pylock=") for arg in argv):
+        from rules_torch import pylock_import
+
         return pylock_import.main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -44,7 +44,7 @@ from rules_torch.cells import (
 from rules_torch.errors import LockError, UsageError, report
 from rules_torch.lockfile import FromPylock, Request, WheelEntry, dumps, lock_document, validate, write_atomic
 from rules_torch.options import add_shared_options, without_shared_options, working_directory
-from rules_torch.pylock_io import load_toml
+from rules_torch.pylock_io import load_toml, variant_of_filename
 
 PROG = "python3 -m rules_torch.lock --from-pylock"
 _NAME_RE = re.compile(r"^pylock\.(?P<name>[^.]+)\.toml\Z")
@@ -65,7 +65,7 @@ def file_variants(files: list[str], variant: str | None) -> dict[str, str]:
         name = Path(file).name
         match = _NAME_RE.match(name)
         if match:
-            found = match.group("name")
+            found = variant_of_filename(match.group("name"))
             if variant and len(files) == 1:
                 found = variant
         elif name == "pylock.toml":

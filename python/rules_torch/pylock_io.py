@@ -18,8 +18,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from packaging.pylock import Pylock, PylockValidationError
-
 from rules_torch.cells import Cell, natural_key, python_tuple
 from rules_torch.errors import LockError
 from rules_torch.lockfile import WheelEntry, write_atomic
@@ -57,8 +55,10 @@ def load_toml(path: Path, source: str | None = None) -> dict[str, Any]:
         ) from None
 
 
-def read_pylock(path: Path, source: str | None = None) -> Pylock:
+def read_pylock(path: Path, source: str | None = None) -> Any:  # a packaging.pylock.Pylock
     """A validated pylock.toml; raises naming the file and the problem."""
+    from packaging.pylock import Pylock, PylockValidationError  # loaded when used: lock start-up is timed
+
     source = source or str(path)
     data = load_toml(path, source)
     try:
@@ -80,7 +80,13 @@ def cell_marker(cell: Cell) -> str:
 
 
 def pylock_filename(variant: str) -> str:
-    return f"pylock.{variant}.toml"
+    """``pylock.<variant>.toml``; PEP 751 allows no dot in the name: ``rocm6.2`` is ``pylock.rocm6_2.toml``."""
+    return f"pylock.{variant.replace('.', '_')}.toml"
+
+
+def variant_of_filename(name: str) -> str:
+    """The variant a ``pylock.<name>.toml`` stands for (``_`` read back as ``.``: ``rocm6_2`` is ``rocm6.2``)."""
+    return name.replace("_", ".")
 
 
 def pylock_document(variant: str, cells: Mapping[Cell, Sequence[WheelEntry]]) -> dict[str, Any]:
@@ -138,6 +144,8 @@ def _value(value: Any) -> str:
 
 def write_pylock_dir(directory: Path, cells: Mapping[Cell, Sequence[WheelEntry]], command: str) -> list[Path]:
     """Writes one pylock.<variant>.toml per variant of ``cells`` into ``directory``; returns the paths."""
+    from packaging.pylock import Pylock
+
     written = []
     for variant in sorted({c.variant for c in cells}, key=natural_key):
         mine = {c: w for c, w in cells.items() if c.variant == variant}

@@ -135,3 +135,16 @@ def test_installers_refuse_a_changed_hash(locked, tmp_path: Path, installer) -> 
     result = installer(_fresh_venv(tmp_path / "venv"), changed)
     assert result.returncode != 0
     assert "0" * 64 in result.stdout + result.stderr or "hash" in (result.stdout + result.stderr).lower()
+
+
+def test_file_names_have_no_dot_in_the_name() -> None:
+    """PEP 751 (and uv, which reads a file as a pylock by its name): pylock.<name>.toml, no dot in <name>."""
+    from rules_torch.pylock_import import file_variants
+    from rules_torch.pylock_io import pylock_filename
+
+    assert pylock_filename("cu130") == "pylock.cu130.toml"
+    assert pylock_filename("rocm6.2") == "pylock.rocm6_2.toml"
+    assert file_variants(["x/pylock.rocm6_2.toml", "pylock.cu130.toml"], None) == {
+        "cu130": "pylock.cu130.toml",
+        "rocm6.2": "x/pylock.rocm6_2.toml",
+    }
