@@ -30,6 +30,7 @@ from rules_torch.errors import LockError, MissingCellError, UsageError, report
 from rules_torch.hashing import HashCache
 from rules_torch.index import Fetcher, to_url
 from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
+from rules_torch.metadata import MetadataReader
 from rules_torch.options import add_shared_options, hash_cache, working_directory
 from rules_torch.pylock_io import write_pylock_dir
 from rules_torch.requirements import requirements_filename, requirements_text
@@ -244,9 +245,12 @@ def lock_cells(
     locked: dict[Cell, list[LockedWheel]] = {}
     missing: list[MissingCellError] = []
     failed: list[LockError] = []
+    metadata = MetadataReader(hashes, settings.timeout)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = time.monotonic()
-        futures = {pool.submit(resolve_cell, cell, request, sources, hashes, settings): cell for cell in cells}
+        futures = {
+            pool.submit(resolve_cell, cell, request, sources, hashes, metadata, settings): cell for cell in cells
+        }
         for future in concurrent.futures.as_completed(futures):
             cell = futures[future]
             try:

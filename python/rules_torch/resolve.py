@@ -1,15 +1,15 @@
-"""Resolving one cell: ``uv pip compile`` for the cell's target; the closure from its outputs.
+"""Resolving one cell: ``uv pip compile`` for the cell's target, then the closure from its pylock.toml.
 
 uv resolves (``--python-platform``/``--python-version`` give it the cell's wheel tags and
 marker environment) with its ``first-index`` strategy: the variant's index, then each
 ``--extra-index-url`` in order, a project coming only from the first index that has it
 (dependency-confusion protection; uv ranks its own ``--extra-index-url`` above
 ``--index-url``, so the tool passes ``--index`` ... ``--default-index`` in the lock's order).
-Its pylock.toml output names one wheel per project with URL and sha256; a requirements-format
-output of the same resolution, run at the same time, gives what the lock records beyond that
-(each wheel's extras, what requires it). The tool keeps the variant rule: a wheel whose local
-label names another variant (``+cu118`` in a ``cu121`` cell) is excluded and the cell resolved
-again.
+Its pylock.toml output names one wheel per project with URL and sha256; the tool adds what
+the lock records beyond that (each wheel's extras, what requires it) from the wheels' core
+metadata (``rules_torch.metadata``: a local wheel's central directory, a remote one's PEP 658
+file), and keeps the variant rule: a wheel whose local label names another variant (``+cu118``
+in a ``cu121`` cell) is excluded and the cell resolved again.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
@@ -32,6 +35,7 @@ from rules_torch.errors import IndexUnreachableError, LockError, MissingCellErro
 from rules_torch.hashing import HashCache
 from rules_torch.index import Fetcher, IndexFile, file_url_to_path
 from rules_torch.lockfile import Request, WheelEntry
+from rules_torch.metadata import MetadataReader
 from rules_torch.pylock_io import load_toml
 from rules_torch.uv_binary import Uv
 
@@ -149,17 +153,11 @@ def run_uv_compile(
     index_args: list[str],
     settings: UvSettings,
     workdir: Path,
-) -> tuple[int, str, Path, Path]:
-    """Runs ``uv pip compile`` for ``cell`` twice at once, with the same inputs: a pylock.toml
-    (each wheel's URL and sha256; --generate-hashes) and a requirements file (each package's extras
-    and what requires it: --no-strip-extras and uv's `# via` annotations; no hashes, so it reads
-    metadata only). uv's resolution is deterministic; ``resolve_cell`` checks that they agree.
-
-    Returns (exit status, uv's output, the pylock.toml path, the requirements file path).
-    """
+) -> tuple[int, str, Path]:
+    """Runs ``uv pip compile --format pylock.toml`` for ``cell``; returns (exit status, uv's output, the file)."""
     (workdir / "requirements.in").write_text("\n".join(requirements) + "\n")
-    pylock, annotated = workdir / "pylock.toml", workdir / "requirements.txt"
-    common = [
+    output = workdir / "pylock.toml"
+    command = [
         settings.uv.path,
         "pip",
         "compile",
@@ -167,59 +165,28 @@ def run_uv_compile(
         "--no-python-downloads",
         "--quiet",
         "--no-header",
+        "--format",
+        "pylock.toml",
+        "--generate-hashes",
         *cell.uv_target_args(),
         *index_args,
+        "--output-file",
+        str(output),
+        str(workdir / "requirements.in"),
     ]
     if constraints:
         (workdir / "constraints.txt").write_text("\n".join(sorted(constraints)) + "\n")
-        common += ["--constraint", str(workdir / "constraints.txt")]
+        command += ["--constraint", str(workdir / "constraints.txt")]
     if settings.no_cache:
-        common.append("--no-cache")
-    commands = [
-        [*common, "--format", "pylock.toml", "--generate-hashes", "--output-file", str(pylock)],
-        [*common, "--no-strip-extras", "--annotation-style", "split", "--output-file", str(annotated)],
-    ]
-    env = {**settings.uv.environment(settings.timeout), **cell.uv_environment()}
-    processes = []
-    for command in commands:
-        command.append(str(workdir / "requirements.in"))
-        if settings.verbose:
-            print(f"{cell.key}: {' '.join(command)}", flush=True, file=sys.stderr)
-        processes.append(
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=workdir)
-        )
-    results = [(process.communicate()[0], process.returncode) for process in processes]
+        command.append("--no-cache")
     if settings.verbose:
-        for text, _ in results:
-            print(f"{cell.key}: uv output:\n{text}", flush=True, file=sys.stderr)
-    failed = [(code, text) for text, code in results if code != 0]
-    code, text = failed[0] if failed else (0, results[0][0])
-    return code, text, pylock, annotated
-
-
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?==(\S+)")
-_VIA = re.compile(r"^\s+#\s+(?:via\s+)?(\S.*)$")
-
-
-def read_annotated(path: Path) -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """name -> (version, extras, what requires it) of uv's annotated requirements file."""
-    packages: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-    current: str | None = None
-    via: dict[str, list[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        pin = _PIN.match(line)
-        if pin:
-            current = canonicalize_name(pin.group(1))
-            extras = tuple(sorted(canonicalize_name(e.strip()) for e in (pin.group(2) or "").split(",") if e.strip()))
-            packages[current] = (pin.group(3), extras, ())
-            via[current] = []
-            continue
-        annotation = _VIA.match(line)
-        if current and annotation and annotation.group(1).strip() != "via":
-            parent = annotation.group(1).strip()
-            if not parent.startswith(("-r ", "-c ", "--")):  # the requirements/constraints files themselves
-                via[current].append(canonicalize_name(parent))
-    return {name: (version, extras, tuple(sorted(set(via[name])))) for name, (version, extras, _) in packages.items()}
+        print(f"{cell.key}: {' '.join(command)}", flush=True, file=sys.stderr)
+    env = {**settings.uv.environment(settings.timeout), **cell.uv_environment()}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=workdir)
+    text = result.stdout + result.stderr
+    if settings.verbose:
+        print(f"{cell.key}: uv output:\n{text}", flush=True, file=sys.stderr)
+    return result.returncode, text, output
 
 
 def best_wheel(wheels: list[dict[str, Any]], cell: Cell) -> tuple[str, str, str | None] | None:
@@ -256,6 +223,7 @@ def resolve_cell(
     request: Request,
     sources: IndexSources,
     hashes: HashCache,
+    metadata: MetadataReader,
     settings: UvSettings,
 ) -> list[LockedWheel]:
     """The full closure of ``cell``, every wheel with its sha256."""
@@ -264,7 +232,7 @@ def resolve_cell(
     index_args = sources.uv_args(cell.variant)
     with tempfile.TemporaryDirectory(prefix="rules_torch-") as tmp:
         for _ in range(_VARIANT_ROUNDS):
-            code, output, path, annotated_path = run_uv_compile(
+            code, output, path = run_uv_compile(
                 cell, requirements, sorted(constraints), index_args, settings, Path(tmp)
             )
             if code != 0:
@@ -288,8 +256,7 @@ def resolve_cell(
                 f"{cell.key}: uv resolved {builds}, built for another variant than {cell.variant}, and no build for "
                 f"{cell.variant} fits; check --index-url (it must serve {cell.variant}'s builds first)."
             )
-        annotated = read_annotated(annotated_path)
-    wheels = []
+    items: dict[str, tuple[str, str, str, str | None]] = {}
     for package in packages:
         name = canonicalize_name(package["name"])
         chosen = best_wheel(package.get("wheels") or [], cell)
@@ -299,26 +266,82 @@ def resolve_cell(
                 "this is a bug in the lock tool, please report it with the command line."
             )
         filename, url, sha256 = chosen
-        version, extras, required_by = annotated.get(name, (None, (), ()))
-        if version is None or Version(version) != Version(str(package["version"])):
-            raise LockError(
-                f"{cell.key}: uv's two outputs disagree about {name} ({package['version']} and {version}): an index "
-                "changed while locking; run the lock tool again."
-            )
-        wheels.append(
-            LockedWheel(
-                name=name,
-                version=str(package["version"]),
-                filename=filename,
-                url=url,
-                sha256=(sha256 or hashes.sha256(url)).lower(),
-                extras=extras,
-                required_by=required_by,
-            )
+        items[name] = (str(package["version"]), filename, url, sha256)
+    requires = metadata.requires_dist_of({name: (url, filename) for name, (_, filename, url, _) in items.items()})
+    extras, parents = closure(cell, request, {n: i[0] for n, i in items.items()}, requires)
+    wheels = [
+        LockedWheel(
+            name=name,
+            version=version,
+            filename=filename,
+            url=url,
+            sha256=(sha256 or hashes.sha256(url)).lower(),
+            extras=tuple(sorted(extras[name])),
+            required_by=tuple(sorted(parents[name])),
         )
-    if len(annotated) != len(wheels):
-        raise LockError(f"{cell.key}: uv's two outputs disagree about the closure: an index changed; run it again.")
+        for name, (version, filename, url, sha256) in items.items()
+    ]
     return sorted(wheels, key=lambda w: w.name)
+
+
+def closure(
+    cell: Cell, request: Request, versions: dict[str, str], requires: dict[str, list[str]]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(extras, parents) of each resolved project, from its parents' ``Requires-Dist`` evaluated for the cell.
+
+    A resolution records the versions, not the extras a transitive dependency is installed
+    with (torch's ``cuda-toolkit[cublas,...]``); extras can enable requirements that add
+    extras elsewhere, so this iterates to a fixed point.
+    """
+    environment = cell.marker_environment()
+    extras: dict[str, set[str]] = {name: set() for name in versions}
+    parents: dict[str, set[str]] = {name: set() for name in versions}
+    for text in request.with_requirements:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        if name in extras:
+            extras[name].update(canonicalize_name(e) for e in requirement.extras)
+    seen = {name for name in request.roots() if name in versions}
+    changed = True
+    while changed:
+        changed = False
+        for name in list(seen):
+            for requirement in _requirements(requires[name]):
+                if not _applies(requirement.marker, environment, extras[name]):
+                    continue
+                dependency = canonicalize_name(requirement.name)
+                if dependency not in versions:
+                    raise LockError(
+                        f"{cell.key}: {name} needs {requirement} but uv's resolution has no {dependency}; "
+                        "this is a bug in the lock tool, please report it with the command line."
+                    )
+                new_extras = {canonicalize_name(e) for e in requirement.extras} - extras[dependency]
+                if dependency not in seen or new_extras or name not in parents[dependency]:
+                    seen.add(dependency)
+                    extras[dependency] |= new_extras
+                    parents[dependency].add(name)
+                    changed = True
+    stray = sorted(set(versions) - seen)
+    if stray:
+        raise LockError(
+            f"{cell.key}: uv resolved {', '.join(stray)}, which nothing in the cell requires under its markers; "
+            "this is a bug in the lock tool, please report it with the command line."
+        )
+    return extras, parents
+
+
+def _requirements(texts: list[str]) -> Iterable[Requirement]:
+    for text in texts:
+        try:
+            yield Requirement(text)
+        except InvalidRequirement:
+            continue  # resolvers skip it too (they warn); it cannot be part of the closure
+
+
+def _applies(marker: Marker | None, environment: dict[str, str], extras: set[str]) -> bool:
+    if marker is None:
+        return True
+    return any(marker.evaluate({**environment, "extra": extra}) for extra in ["", *sorted(extras)])
 
 
 _FAILED_FETCH = re.compile(r"Failed to (?:fetch|read|download)[^:`\n]*:?\s*`?([a-z]+://[^`\s]+)`?", re.MULTILINE)

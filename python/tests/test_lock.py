@@ -272,19 +272,14 @@ def test_relock_is_byte_identical(run_lock, tmp_path: Path) -> None:
 
 
 def _uv_alone_reads(server, index: str, pypi: str, name: str) -> int:
-    """How often uv by itself, cache off, reads ``name`` to lock torch 2.5.1 from ``index``: the control.
-
-    The tool runs uv twice at once (a pylock.toml with hashes, a requirements file with extras and
-    `# via`): the control is the same two runs."""
-    reads = 0
-    for output in (["--format", "pylock.toml", "--generate-hashes"], ["--no-strip-extras"]):
-        server.reset()
-        subprocess.run(
-            [UV, "pip", "compile", "--no-config", "--no-cache", "--quiet", *output,
-             *Cell("cpu", "linux_x86_64", "3.11").uv_target_args(), "--index", index, "--default-index", pypi, "-"],
-            input="torch==2.5.1\n", capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        reads += server.count(name)
+    """How often uv by itself, cache off, reads ``name`` to lock torch 2.5.1 from ``index``: the control."""
+    server.reset()
+    subprocess.run(
+        [UV, "pip", "compile", "--no-config", "--no-cache", "--quiet", "--format", "pylock.toml", "--generate-hashes",
+         *Cell("cpu", "linux_x86_64", "3.11").uv_target_args(), "--index", index, "--default-index", pypi, "-"],
+        input="torch==2.5.1\n", capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    reads = server.count(name)
     server.reset()
     return reads
 
@@ -298,7 +293,8 @@ def test_hashes_are_computed_when_the_index_gives_none(run_lock, server, indexes
     run = run_lock(*args, "--index-url", served.pytorch_metadata_nohash, "--no-cache")
     assert run.code == 0, run.stderr
     assert run.cell("cpu_linux_x86_64_cp311")["torch"]["sha256"] == indexes.sha256(name)
-    # uv reads the PEP 658 metadata (to resolve) and the wheel (to hash it); the tool reads nothing itself.
+    # The tool itself reads the PEP 658 metadata, never the wheel: uv's reads are all there are.
+    assert server.count(name + ".metadata") == 1
     assert server.count(name) == uv_reads
     again = run_lock(*args, "--index-url", served.pytorch_metadata_nohash, output=tmp_path / "again.json")
     assert again.code == 0, again.stderr
@@ -306,9 +302,8 @@ def test_hashes_are_computed_when_the_index_gives_none(run_lock, server, indexes
 
 
 def test_index_without_hashes_or_metadata_links(run_lock, server, indexes) -> None:
-    """Neither hashes nor PEP 658 attributes on the page (and a server without range requests):
-    uv downloads the wheel to hash it and, in the run for extras, to read its metadata; the tool
-    reads no wheel itself. (PyPI and download.pytorch.org publish both: metadata only.)"""
+    """Neither hashes nor PEP 658 attributes on the page: uv downloads the wheel to hash it; the
+    tool still finds the wheel's ``.metadata`` file next to it and reads no wheel itself."""
     served = indexes.urls(server.url)
     name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
     uv_reads = _uv_alone_reads(server, served.pytorch_nohash.format(variant="cpu"), served.pypi, name)
@@ -319,6 +314,7 @@ def test_index_without_hashes_or_metadata_links(run_lock, server, indexes) -> No
     assert run.code == 0, run.stderr
     assert run.cell("cpu_linux_x86_64_cp311")["torch"]["sha256"] == indexes.sha256(name)
     assert server.count(name) == uv_reads
+    assert server.count(name + ".metadata") == 1
 
 
 def test_hash_cache_is_keyed_by_url(server, indexes, tmp_path: Path) -> None:
@@ -347,7 +343,7 @@ def test_hashes_from_the_index_need_no_download(run_lock, server, indexes) -> No
     assert wheel["url"] == f"{server.url}/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl"
     # Hashes and metadata from the index: neither uv nor the tool reads the wheel (metadata only).
     assert server.count(name) == 0
-    assert server.count(name + ".metadata") >= 1  # uv's, to resolve
+    assert server.count(name + ".metadata") >= 1
 
 
 def test_find_links_wheels_are_hashed(run_lock, indexes, urls, tmp_path: Path) -> None:
