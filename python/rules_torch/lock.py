@@ -240,12 +240,13 @@ def lock_cells(
     settings: UvSettings,
     jobs: int,
     log: _Log,
+    cache_dir: Path | None = None,
 ) -> tuple[dict[Cell, list[LockedWheel]], list[MissingCellError], list[LockError]]:
     """Resolves every cell; returns (locked, missing, failed). Stops starting cells after a failure."""
     locked: dict[Cell, list[LockedWheel]] = {}
     missing: list[MissingCellError] = []
     failed: list[LockError] = []
-    metadata = MetadataReader(hashes, settings.timeout)
+    metadata = MetadataReader(hashes, settings.timeout, cache_dir)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = time.monotonic()
         futures = {
@@ -287,7 +288,8 @@ def run(args: argparse.Namespace, log: _Log) -> int:
         [_location(url, base) for url in request.extra_index_urls],
         [_location(location, base) for location in request.find_links],
     )
-    locked, missing, failed = lock_cells(request, cells, sources, hashes, settings, args.jobs, log)
+    cache_dir = None if args.no_cache else base / args.cache_dir
+    locked, missing, failed = lock_cells(request, cells, sources, hashes, settings, args.jobs, log, cache_dir)
 
     if failed:
         raise _combined(failed, "cannot be locked", "")

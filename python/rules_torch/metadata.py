@@ -14,6 +14,8 @@ import concurrent.futures
 import email.parser
 import hashlib
 import io
+import json
+import os
 import struct
 import tempfile
 import urllib.error
@@ -31,18 +33,20 @@ _CHUNK = 1 << 20
 
 
 class MetadataReader:
-    """``Requires-Dist`` by wheel URL, each read once per run (threads may share it)."""
+    """``Requires-Dist`` by wheel URL, each read once per run (threads may share it); a remote
+    wheel's is also remembered under ``cache_dir`` by URL and sha256 (the file it was read from)."""
 
-    def __init__(self, hashes: HashCache, timeout: float) -> None:
+    def __init__(self, hashes: HashCache, timeout: float, cache_dir: Path | None = None) -> None:
         self._hashes = hashes
         self._timeout = timeout
+        self._dir = cache_dir / "requires-dist" if cache_dir else None
         self._memo: Memo[list[str]] = Memo()
 
-    def requires_dist(self, url: str, filename: str) -> list[str]:
-        return self._memo.get(url, lambda: self._read(url, filename))
+    def requires_dist(self, url: str, filename: str, sha256: str | None = None) -> list[str]:
+        return self._memo.get(url, lambda: self._cached(url, filename, sha256))
 
-    def requires_dist_of(self, wheels: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
-        """name -> Requires-Dist for ``wheels`` (name -> (URL, filename)), remote ones read in parallel."""
+    def requires_dist_of(self, wheels: dict[str, tuple[str, str, str | None]]) -> dict[str, list[str]]:
+        """name -> Requires-Dist for ``wheels`` (name -> (URL, filename, sha256)), remote ones in parallel."""
         remote = {name: wheel for name, wheel in wheels.items() if not wheel[0].startswith("file:")}
         found: dict[str, list[str]] = {}
         if len(remote) > 1:
@@ -50,6 +54,30 @@ class MetadataReader:
                 futures = {name: pool.submit(self.requires_dist, *wheel) for name, wheel in remote.items()}
                 found = {name: future.result() for name, future in futures.items()}
         return {name: found[name] if name in found else self.requires_dist(*wheel) for name, wheel in wheels.items()}
+
+    def _cached(self, url: str, filename: str, sha256: str | None) -> list[str]:
+        if self._dir is None or url.startswith("file:") or not sha256:
+            return self._read(url, filename)
+        path = self._dir / (hashlib.sha256(f"{url}#{sha256}".encode()).hexdigest() + ".json")
+        try:
+            entry = json.loads(path.read_text())
+            if (
+                entry.get("url") == url
+                and entry.get("sha256") == sha256
+                and isinstance(entry.get("requires_dist"), list)
+            ):
+                return [str(r) for r in entry["requires_dist"]]
+        except (OSError, ValueError):
+            pass
+        requires = self._read(url, filename)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+                json.dump({"requires_dist": requires, "sha256": sha256, "url": url}, tmp)
+            os.replace(tmp.name, path)
+        except OSError:
+            pass  # the cache only saves time
+        return requires
 
     def _read(self, url: str, filename: str) -> list[str]:
         if url.startswith("file:"):

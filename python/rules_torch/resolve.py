@@ -267,7 +267,9 @@ def resolve_cell(
             )
         filename, url, sha256 = chosen
         items[name] = (str(package["version"]), filename, url, sha256)
-    requires = metadata.requires_dist_of({name: (url, filename) for name, (_, filename, url, _) in items.items()})
+    requires = metadata.requires_dist_of(
+        {name: (url, filename, sha) for name, (_, filename, url, sha) in items.items()}
+    )
     extras, parents = closure(cell, request, {n: i[0] for n, i in items.items()}, requires)
     wheels = [
         LockedWheel(

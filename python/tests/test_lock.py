@@ -20,6 +20,7 @@ from rules_torch.errors import LockError
 from rules_torch.hashing import HashCache
 from rules_torch.index import file_url_to_path
 from rules_torch.lockfile import load_lock
+from rules_torch.metadata import MetadataReader
 
 MATRIX = (
     "--torch",
@@ -615,3 +616,31 @@ def test_a_uv_too_old_names_the_fix(run_lock, tmp_path: Path) -> None:
     assert run.code == 1
     assert f"uv 0.4.30 at {old} is too old: the lock tool needs uv 0.8.0 or newer" in run.stderr
     assert not run.output.exists()
+
+
+def test_remote_requires_dist_is_read_once_and_cached(server, indexes, tmp_path: Path) -> None:
+    """A remote wheel's Requires-Dist comes from its PEP 658 file, remembered by URL and sha256."""
+    served = indexes.urls(server.url)
+    name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
+    url = f"{served.pytorch_root}/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl"
+    hashes, sha256 = HashCache(None, timeout=5), indexes.sha256(name)
+    first = MetadataReader(hashes, 5, tmp_path / "cache").requires_dist(url, name, sha256)
+    assert any(r.startswith("filelock") for r in first)
+    assert server.count(name + ".metadata") == 1
+    assert server.count(name) == 0  # the metadata only, never the wheel
+    assert MetadataReader(hashes, 5, tmp_path / "cache").requires_dist(url, name, sha256) == first
+    assert server.count(name + ".metadata") == 1  # from the cache
+    assert MetadataReader(hashes, 5, None).requires_dist(url, name, sha256) == first
+    assert server.count(name + ".metadata") == 2  # --no-cache
+
+
+def test_local_requires_dist_reads_the_central_directory(indexes) -> None:
+    """A local wheel's METADATA through the zip's central directory: the same as zipfile's reading."""
+    import zipfile
+
+    from rules_torch.metadata import _metadata_of_local_wheel
+
+    for filename, path in sorted(indexes.wheels.items())[:40]:
+        with zipfile.ZipFile(path) as archive:
+            entry = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            assert _metadata_of_local_wheel(path, filename) == archive.read(entry), filename
