@@ -60,11 +60,12 @@ def _indexes() -> list[str]:
     return [first, *[i for i in sources.indexes if i != first], PYPI]
 
 
-def _tool_args(indexes: list[str], output: Path) -> list[str]:
+def _tool_args(indexes: list[str], output: Path, cache: Path | None = None) -> list[str]:
     args = ["--torch", "2.14.1", "--torchvision", "0.29.1", *[a for w in WITH for a in ("--with", w)]]
     args += ["--variants", CELL.variant, "--platforms", CELL.platform, "--python", CELL.python]
     args += ["--index-url", indexes[0], *[a for i in indexes[1:] for a in ("--extra-index-url", i)]]
-    return [*args, "--output", str(output), "--no-cache", "--quiet"]
+    caching = ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    return [*args, "--output", str(output), *caching, "--quiet"]
 
 
 def _timed(command: list[str], env: dict[str, str]) -> float:
@@ -94,14 +95,14 @@ def bench_cell(runs: int, old_tool: Path | None, work: Path) -> dict[str, object
     uv_command += ["-o", str(work / "pylock.uvcell.toml"), str(requirements)]
     tools = {
         "lock tool (uv)": (
-            [sys.executable, "-m", "rules_torch.lock", *_tool_args(indexes, work / "new.json"), "--uv", UV],
+            [sys.executable, "-m", "rules_torch.lock", *_tool_args(indexes, work / "new.json", Path("CACHE")), "--uv", UV],
             REPO / "python",
         ),
         "uv pip compile": (uv_command, None),
     }
     if old_tool:
         tools["lock tool (pip, 854f5b9)"] = (
-            [sys.executable, "-m", "rules_torch.lock", *_tool_args(indexes, work / "old.json")],
+            [sys.executable, "-m", "rules_torch.lock", *_tool_args(indexes, work / "old.json", Path("CACHE"))],
             old_tool / "python",
         )
     results: dict[str, object] = {}
@@ -111,9 +112,12 @@ def bench_cell(runs: int, old_tool: Path | None, work: Path) -> dict[str, object
             env["PYTHONPATH"] = str(pythonpath)
         cold, warm = [], []
         for run in range(runs):
-            env["UV_CACHE_DIR"] = str(work / f"uv-cache-{name.split()[0]}-{run}")
-            cold.append(_timed(command, env))
-            warm.append(_timed(command, env))
+            # Cold: empty caches (uv's, and the tool's --cache-dir); warm: the same caches again.
+            caches = work / f"caches-{len(results)}-{run}"
+            env["UV_CACHE_DIR"] = str(caches / "uv")
+            run_command = [str(caches / "tool") if arg == "CACHE" else arg for arg in command]
+            cold.append(_timed(run_command, env))
+            warm.append(_timed(run_command, env))
         results[name] = {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm)}
     new, theirs = _versions_of_lock(work / "new.json"), _versions_of_pylock(work / "pylock.uvcell.toml")
     same = sum(1 for name in theirs if new.get(name) == theirs[name])
