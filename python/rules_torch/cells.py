@@ -1,14 +1,17 @@
 """Cells: one accelerator variant x target platform x Python version, and what each implies.
 
-A cell fixes everything pip needs to resolve for a machine other than this one: the wheel
-tags it accepts (``--platform``/``--abi``/``--python-version``) and the values of PEP 508
-environment markers (``platform_system == "Linux"`` and friends), which pip would
-otherwise take from the machine running it.
+A cell fixes everything a resolver needs to resolve for a machine other than this one: the
+wheel tags it accepts and the values of PEP 508 environment markers (``platform_system ==
+"Linux"`` and friends). uv takes both from ``--python-platform`` and ``--python-version``
+(``uv_target_args``); ``supported_tags`` and ``marker_environment`` are the same facts for
+the tool's own checks, and ``pip_target_args`` for pip (``pip install --dry-run`` checks of
+the files the tool writes).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 
@@ -39,6 +42,15 @@ class Platform:
     platform_system: str
     platform_machine: str
     os_name: str
+
+    def uv_platform(self) -> str:
+        """uv's ``--python-platform`` for this target, accepting the same wheels as ``wheel_platforms``."""
+        arch = {"AMD64": "x86_64", "arm64": "aarch64"}.get(self.platform_machine, self.platform_machine)
+        if self.sys_platform == "linux":
+            return f"{arch}-manylinux_2_{MANYLINUX_MAX_GLIBC_MINOR}"
+        if self.sys_platform == "darwin":
+            return f"{arch}-apple-darwin"
+        return f"{arch}-pc-windows-msvc"
 
     def wheel_platforms(self) -> list[str]:
         """Platform tags this target accepts, most preferred first (pip matches them exactly)."""
@@ -127,6 +139,31 @@ class Cell:
             args += ["--abi", abi]
         return args
 
+    def uv_target_args(self) -> list[str]:
+        """uv options that make it resolve for this cell instead of for this machine (see ``uv_environment``)."""
+        return [
+            "--only-binary",
+            ":all:",
+            "--python-version",
+            self.python,
+            "--python-platform",
+            self.target.uv_platform(),
+        ]
+
+    def uv_environment(self) -> dict[str, str]:
+        """Variables uv reads for this cell's target: the newest macOS a lock may require."""
+        if self.target.sys_platform == "darwin":
+            return {"MACOSX_DEPLOYMENT_TARGET": ".".join(map(str, MACOS_MAX))}
+        return {}
+
+    def ordered_tags(self) -> list[tags.Tag]:
+        """The tags of ``supported_tags``, most preferred first (an installer's choice among wheels)."""
+        return list(_tag_ranks(self.platform, self.python))
+
+    def tag_ranks(self) -> dict[tags.Tag, int]:
+        """Each tag of ``ordered_tags`` -> its rank (0: most preferred)."""
+        return _tag_ranks(self.platform, self.python)
+
     def supported_tags(self) -> set[tags.Tag]:
         """Every wheel tag this cell accepts; the same set pip derives from the options above."""
         version = python_tuple(self.python)
@@ -137,6 +174,15 @@ class Cell:
 
     def describe(self) -> str:
         return f"variant {self.variant}, {self.platform}, Python {self.python}"
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_ranks(platform: str, python: str) -> dict[tags.Tag, int]:
+    version = python_tuple(python)
+    platforms = PLATFORMS[platform].wheel_platforms()
+    abis = [cp_tag(python), "abi3", "none"]
+    ordered = [*tags.cpython_tags(version, abis, platforms), *tags.compatible_tags(version, cp_tag(python), platforms)]
+    return {tag: rank for rank, tag in enumerate(dict.fromkeys(ordered))}
 
 
 def cp_tag(python: str) -> str:

@@ -14,7 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from rules_torch import __version__, uv_import
+from rules_torch import __version__
 from rules_torch.cells import (
     PLATFORMS,
     VARIANT_FORMS,
@@ -30,10 +30,12 @@ from rules_torch.errors import LockError, MissingCellError, UsageError, report
 from rules_torch.hashing import HashCache
 from rules_torch.index import Fetcher, to_url
 from rules_torch.lockfile import Request, dumps, lock_command, lock_document, validate, write_atomic
+from rules_torch.metadata import MetadataReader
 from rules_torch.options import add_shared_options, hash_cache, working_directory
-from rules_torch.proxy import FirstIndexProxy
+from rules_torch.pylock_io import write_pylock_dir
 from rules_torch.requirements import requirements_filename, requirements_text
-from rules_torch.resolve import PIP_METADATA_ONLY, LockedWheel, PipSettings, pip_version, resolve_cell
+from rules_torch.resolve import IndexSources, LockedWheel, UvSettings, resolve_cell
+from rules_torch.uv_binary import find_uv
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl/{variant}"
 PYPI = "https://pypi.org/simple"
@@ -45,9 +47,9 @@ NVIDIA CUDA wheels and every pure-Python dependency -- for every accelerator var
 target platform x Python version ("cell"), with each wheel's URL and sha256, into one
 lock file for rules_torch's `torch` module extension. Runs on any machine, for any target.
 
-Each cell is resolved by pip's own resolver in cross-platform mode, with the target's
-wheel tags and environment markers. Indexes are searched first-index-first: a project
-found on the variant's index comes only from there, never from a later index."""
+Each cell is resolved by uv (`uv pip compile`) for the cell's target platform and Python.
+Indexes are searched first-index-first (uv's first-index strategy): a project found on the
+variant's index comes only from there, never from a later index."""
 
 _EPILOG = f"""\
 examples:
@@ -62,6 +64,9 @@ examples:
   # import a uv project's uv.lock (one extra per torch index, e.g. cpu and cu130);
   # `--from-uv uv.lock --help` lists its options
   {PROG} --from-uv uv.lock --output third_party/torch.lock.json
+
+  # import pylock.toml files (uv, pip, PDM), one per variant; `--from-pylock FILE --help`
+  {PROG} --from-pylock pylock.cpu.toml --from-pylock pylock.cu130.toml --output torch.lock.json
 
   # a mirror that serves a CUDA 13 build without local version labels
   {PROG} --torch 2.14.1 --variants cu130 --index-url https://mirror.example/cu130/simple \\
@@ -151,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         "`pip install --require-hashes -r` and rules_python's pip.parse",
     )
     out.add_argument(
+        "--pylock-dir",
+        metavar="DIR",
+        help="also write one pylock.<variant>.toml (PEP 751) per variant, its platforms and Pythons as markers, "
+        "for `uv pip install -r` and `pip install -r` outside Bazel",
+    )
+    out.add_argument(
         "--no-emit-index-url",
         action="store_true",
         help="leave --index-url/--extra-index-url lines out of the requirements files (as pip-compile's option)",
@@ -171,15 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument(
         "--jobs",
         type=int,
-        # pip waits on the network and its own start-up as much as it computes: two
-        # processes per core measured faster than one on a 2-core machine.
+        # uv waits on the network as much as it computes: two processes per core.
         default=min(4, 2 * (os.cpu_count() or 1)),
         metavar="N",
         help="cells resolved in parallel (default: %(default)s)",
     )
+    behaviour.add_argument(
+        "--uv",
+        metavar="PATH",
+        help="the uv binary that resolves (default: the one `bazel run` brings, else uv on PATH)",
+    )
     add_shared_options(behaviour, "behaviour")
     verbosity = behaviour.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="show pip's command lines and output")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="show uv's command lines and output")
     add_shared_options(verbosity, "verbosity")
     return parser
 
@@ -220,19 +235,23 @@ def build_request(args: argparse.Namespace) -> Request:
 def lock_cells(
     request: Request,
     cells: list[Cell],
-    proxy: FirstIndexProxy,
+    sources: IndexSources,
     hashes: HashCache,
-    pip: PipSettings,
+    settings: UvSettings,
     jobs: int,
     log: _Log,
+    cache_dir: Path | None = None,
 ) -> tuple[dict[Cell, list[LockedWheel]], list[MissingCellError], list[LockError]]:
     """Resolves every cell; returns (locked, missing, failed). Stops starting cells after a failure."""
     locked: dict[Cell, list[LockedWheel]] = {}
     missing: list[MissingCellError] = []
     failed: list[LockError] = []
+    metadata = MetadataReader(hashes, settings.timeout, cache_dir)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = time.monotonic()
-        futures = {pool.submit(resolve_cell, cell, request, proxy, hashes, pip): cell for cell in cells}
+        futures = {
+            pool.submit(resolve_cell, cell, request, sources, hashes, metadata, settings): cell for cell in cells
+        }
         for future in concurrent.futures.as_completed(futures):
             cell = futures[future]
             try:
@@ -260,27 +279,17 @@ def run(args: argparse.Namespace, log: _Log) -> int:
     output = base / args.output
     requirements_dir = base / args.requirements_dir if args.requirements_dir else None
     hashes = hash_cache(args, base)
-    fetcher = Fetcher(args.timeout)
-    pip = pip_version()
-    sources = [request.index_url, *request.extra_index_urls, *request.find_links]
-    if pip < PIP_METADATA_ONLY and any(u.startswith(("http://", "https://")) for u in sources):
-        log.warning(
-            f"pip {pip} downloads every wheel of every cell while resolving (pypa/pip#12603): gigabytes for "
-            f"CUDA cells. pip {PIP_METADATA_ONLY} and newer read only the wheels' metadata: "
-            f"`{sys.executable} -m pip install 'pip>={PIP_METADATA_ONLY}'`, "
-            "or use `bazel run @rules_torch//python:lock`."
-        )
+    settings = UvSettings(uv=find_uv(args.uv), timeout=args.timeout, verbose=args.verbose, no_cache=args.no_cache)
     jobs = min(args.jobs, len(cells))
     log.info(f"locking torch {request.torch}: {_plural(len(cells), 'cell')} with {_plural(jobs, 'job')}")
-    with FirstIndexProxy(
-        fetcher,
-        hashes,
+    sources = IndexSources(
+        Fetcher(args.timeout),
         _location(request.index_url, base),
         [_location(url, base) for url in request.extra_index_urls],
         [_location(location, base) for location in request.find_links],
-    ) as proxy:
-        settings = PipSettings(timeout=args.timeout, verbose=args.verbose)
-        locked, missing, failed = lock_cells(request, cells, proxy, hashes, settings, args.jobs, log)
+    )
+    cache_dir = None if args.no_cache else base / args.cache_dir
+    locked, missing, failed = lock_cells(request, cells, sources, hashes, settings, args.jobs, log, cache_dir)
 
     if failed:
         raise _combined(failed, "cannot be locked", "")
@@ -311,6 +320,9 @@ def run(args: argparse.Namespace, log: _Log) -> int:
                 request, cell, wheels, command, not args.no_emit_index_url, not args.no_emit_find_links
             )
             write_atomic(requirements_dir / requirements_filename(cell), text)
+    if args.pylock_dir:
+        command = lock_command(request, args.output, ["--pylock-dir", args.pylock_dir])
+        write_pylock_dir(base / args.pylock_dir, ordered, command)
     write_atomic(output, dumps(document))
     unique = len({w.url for wheels in ordered.values() for w in wheels})
     log.info(f"wrote {output}: {_plural(len(ordered), 'cell')}, {_plural(unique, 'distinct wheel')}")
@@ -331,8 +343,15 @@ def _combined(errors: list[LockError], what: str, advice: str) -> LockError:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # The importers are loaded only when asked for: start-up is part of every lock's time.
     if any(arg == "--from-uv" or arg.startswith("--from-uv=") for arg in argv):
+        from rules_torch import uv_import
+
         return uv_import.main(argv)
+    if any(arg == "--from-pylock" or arg.startswith("--from-pylock=") for arg in argv):
+        from rules_torch import pylock_import
+
+        return pylock_import.main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     log = _Log(args.quiet)

@@ -46,10 +46,19 @@ class FromUv:
 
 
 @dataclasses.dataclass(frozen=True)
+class FromPylock:
+    """How a lock imported from pylock.toml files is re-imported (``request.from_pylock``)."""
+
+    args: list[str]  # the import's arguments, without --output and the cache options
+    files: dict[str, str]  # each file's path as given to --from-pylock -> its sha256
+
+
+@dataclasses.dataclass(frozen=True)
 class Request:
     """What the lock was made from; recorded verbatim in the lock as ``request``."""
 
     # None only in a lock imported from a uv.lock whose variants pin different torch releases.
+    # None only in a lock imported from files whose variants pin different torch releases.
     torch: str | None
     torchvision: str | None
     torchaudio: str | None
@@ -63,6 +72,7 @@ class Request:
     # uses when present); recorded as the lock's "with" field.
     with_requirements: list[str] = dataclasses.field(default_factory=list)
     from_uv: FromUv | None = None
+    from_pylock: FromPylock | None = None
 
     def pins(self) -> dict[str, str]:
         """Top-level project -> requested version, for the projects requested."""
@@ -81,13 +91,16 @@ class Request:
             data["with"] = list(self.with_requirements)
         if self.from_uv is None:
             data.pop("from_uv")
+        if self.from_pylock is None:
+            data.pop("from_pylock")
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Request:
-        fields = {key: value for key, value in data.items() if key not in ("with", "from_uv")}
+        fields = {key: value for key, value in data.items() if key not in ("with", "from_uv", "from_pylock")}
         from_uv = FromUv(**data["from_uv"]) if data.get("from_uv") else None
-        return cls(**fields, with_requirements=list(data.get("with", [])), from_uv=from_uv)
+        from_pylock = FromPylock(**data["from_pylock"]) if data.get("from_pylock") else None
+        return cls(**fields, with_requirements=list(data.get("with", [])), from_uv=from_uv, from_pylock=from_pylock)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +233,7 @@ _REQUEST_FIELDS = {
     "find_links": "list of strings",
     "with": "list of strings",
     "from_uv": "object",
+    "from_pylock": "object",
 }
 _REGENERATE = (
     "re-create the lock with the lock tool (python3 -m rules_torch.lock ... --output FILE) instead of editing it"
@@ -227,9 +241,11 @@ _REGENERATE = (
 
 
 # Added after schema 1 was published; absent means empty.
-_OPTIONAL_REQUEST_FIELDS = {"with", "from_uv"}
+_OPTIONAL_REQUEST_FIELDS = {"with", "from_uv", "from_pylock"}
 # A lock imported from a uv.lock (request.from_uv) records how to re-import it.
 _FROM_UV_FIELDS = {"args": "list of strings", "extras": "object", "uv_lock": "string", "uv_lock_sha256": "sha256"}
+# One imported from pylock.toml files (request.from_pylock): each file's sha256, by its path.
+_FROM_PYLOCK_FIELDS = {"args": "list of strings", "files": "object of sha256"}
 
 
 class LockSchemaError(LockError):
@@ -311,7 +327,9 @@ def _request_problems(request: object) -> list[str]:
         value = request[field]
         if field == "from_uv":
             problems += _from_uv_problems(value)
-        elif field == "torch" and value is None and "from_uv" in request:
+        elif field == "from_pylock":
+            problems += _from_pylock_problems(value)
+        elif field == "torch" and value is None and ("from_uv" in request or "from_pylock" in request):
             pass  # an imported lock's variants may pin different torch releases
         elif expected.startswith("list"):
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
@@ -348,6 +366,20 @@ def _from_uv_problems(value: object) -> list[str]:
         }[expected]
         if not ok:
             problems.append(f"request.from_uv.{field} must be a {expected}, found {_kind(item)}")
+    return problems
+
+
+def _from_pylock_problems(value: object) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"request.from_pylock must be an object, found {_kind(value)}"]
+    problems = [f"request.from_pylock: unknown field '{key}'" for key in sorted(set(value) - set(_FROM_PYLOCK_FIELDS))]
+    args, files = value.get("args"), value.get("files")
+    if not (isinstance(args, list) and all(isinstance(v, str) for v in args)):
+        problems.append(f"request.from_pylock.args must be a list of strings, found {_kind(args)}")
+    if not (
+        isinstance(files, dict) and files and all(isinstance(v, str) and _SHA256_RE.match(v) for v in files.values())
+    ):
+        problems.append(f"request.from_pylock.files must be an object of sha256 by path, found {_kind(files)}")
     return problems
 
 

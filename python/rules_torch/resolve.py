@@ -1,10 +1,20 @@
-"""Resolving one cell: pip's resolver in cross-platform mode, then the closure from its report."""
+"""Resolving one cell: ``uv pip compile`` for the cell's target, then the closure from its pylock.toml.
+
+uv resolves (``--python-platform``/``--python-version`` give it the cell's wheel tags and
+marker environment) with its ``first-index`` strategy: the variant's index, then each
+``--extra-index-url`` in order, a project coming only from the first index that has it
+(dependency-confusion protection; uv ranks its own ``--extra-index-url`` above
+``--index-url``, so the tool passes ``--index`` ... ``--default-index`` in the lock's order).
+Its pylock.toml output names one wheel per project with URL and sha256; the tool adds what
+the lock records beyond that (each wheel's extras, what requires it) from the wheels' core
+metadata (``rules_torch.metadata``: a local wheel's central directory, a remote one's PEP 658
+file), and keeps the variant rule: a wheel whose local label names another variant (``+cu118``
+in a ``cu121`` cell) is excluded and the cell resolved again.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +22,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -20,13 +31,16 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from rules_torch.cells import PLATFORMS, Cell, natural_key, variant_of
-from rules_torch.errors import LockError, MissingCellError
+from rules_torch.errors import IndexUnreachableError, LockError, MissingCellError
 from rules_torch.hashing import HashCache
-from rules_torch.index import IndexFile
+from rules_torch.index import Fetcher, IndexFile, file_url_to_path
 from rules_torch.lockfile import Request, WheelEntry
-from rules_torch.proxy import FirstIndexProxy
+from rules_torch.metadata import MetadataReader
+from rules_torch.pylock_io import load_toml
+from rules_torch.uv_binary import Uv
 
-_SHIM = Path(__file__).with_name("_pip_shim.py")
+# How often a cell is resolved again after excluding wheels of another variant.
+_VARIANT_ROUNDS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,122 +51,270 @@ class LockedWheel(WheelEntry):
 
 
 @dataclasses.dataclass(frozen=True)
-class PipSettings:
+class UvSettings:
+    uv: Uv
     timeout: float
     verbose: bool = False
+    no_cache: bool = False
 
 
-# pip 25.3 stopped downloading every wheel in a --dry-run when PEP 658 metadata is
-# available (pypa/pip#12603); older pips work, but fetch gigabytes per CUDA cell.
-PIP_METADATA_ONLY = Version("25.3")
-_PIP_MINIMUM = Version("23.0")  # --report's format is stable from 23.0
+def fits_variant(file: IndexFile, variant: str) -> bool:
+    """False when the wheel's local label names a different variant than ``variant``."""
+    return _fits_variant(file.version, variant)
 
 
-def _pip_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    # --isolated still reads the global /etc/pip.conf; an index configured there would be
-    # merged with the proxy's answers, defeating the first-index strategy and making locks
-    # depend on the machine. pip loads no configuration file at all when this is devnull.
-    env["PIP_CONFIG_FILE"] = os.devnull
-    # pip must reach the proxy directly even where an HTTP proxy is configured.
-    for key in ("NO_PROXY", "no_proxy"):
-        env[key] = ",".join(filter(None, [env.get(key, ""), "127.0.0.1", "localhost"]))
-    return env
+def _fits_variant(version: str, variant: str) -> bool:
+    try:
+        labelled = variant_of(version)
+    except InvalidVersion:
+        return True
+    return labelled is None or labelled == variant
 
 
-def pip_version() -> Version:
-    """The version of the pip the lock tool will run; raises when it is missing or too old."""
-    result = subprocess.run(
-        [sys.executable, "-c", "import pip; print(pip.__version__)"],
-        capture_output=True,
-        text=True,
-        env=_pip_environment(),
-        check=False,
-    )
-    upgrade = f"{sys.executable} -m pip install 'pip>={PIP_METADATA_ONLY}'"
-    if result.returncode != 0:
-        raise LockError(f"the lock tool runs pip, but {sys.executable} has no pip; install it: {upgrade}")
-    version = Version(result.stdout.strip())
-    if version < _PIP_MINIMUM:
-        raise LockError(f"pip {version} is too old for the lock tool (it needs {_PIP_MINIMUM} or newer): {upgrade}")
-    return version
+class IndexSources:
+    """The indexes and find-links of a lock, in the order that decides which one serves a project.
+
+    uv reads them itself; the tool reads their pages only to explain a failed resolution and to
+    find the builds of other variants a resolution must exclude.
+    """
+
+    def __init__(self, fetcher: Fetcher, index_url: str, extra_index_urls: list[str], find_links: list[str]) -> None:
+        self.fetcher = fetcher
+        self.index_url_template = index_url
+        self.extra_index_urls = list(extra_index_urls)
+        self.find_links = tuple(find_links)
+
+    def sources(self, variant: str) -> list[str]:
+        return [self.index_url_template.replace("{variant}", variant), *self.extra_index_urls]
+
+    def _present(self, variant: str) -> list[str]:
+        """The variant's indexes that exist. A local per-variant tree without that variant's
+        directory is like PyTorch's index answering 403: the variant has nothing there. Any other
+        missing directory is a wrong option."""
+        present = []
+        for position, source in enumerate(self.sources(variant)):
+            if not self.fetcher.index_exists(source):
+                if position == 0 and "{variant}" in self.index_url_template:
+                    continue
+                raise IndexUnreachableError(source, "no such directory")
+            present.append(source)
+        return present
+
+    def uv_args(self, variant: str) -> list[str]:
+        """uv's index options: searched in the lock's order, first index first."""
+        present = self._present(variant)
+        args = ["--index-strategy", "first-index"]
+        if present:
+            for source in present[:-1]:
+                args += ["--index", source]
+            args += ["--default-index", present[-1]]
+        else:
+            args.append("--no-index")
+        for location in self.find_links:
+            args += ["--find-links", location]
+        return args
+
+    def project_files(self, variant: str, project: str) -> tuple[str | None, list[IndexFile]] | None:
+        """(the index that serves ``project``, its wheels for ``variant``); None if no source has it.
+
+        The index is None when only find-links have the project.
+        """
+        chosen: tuple[str | None, list[IndexFile]] | None = None
+        for source in self._present(variant):
+            files = self.fetcher.project_page(source, project)
+            if files is not None:
+                chosen = (source, files)
+                break
+        linked = self.fetcher.find_links(self.find_links).get(canonicalize_name(project), [])
+        if chosen is None and not linked:
+            return None
+        source, files = chosen or (None, [])
+        return source, [f for f in [*files, *linked] if fits_variant(f, variant)]
+
+    def other_variants_builds(self, variant: str, project: str) -> set[str]:
+        """Every version of ``project`` on the variant's sources labelled for another variant."""
+        found: set[str] = set()
+        for source in self._present(variant):
+            files = self.fetcher.project_page(source, project) or []
+            found.update(f.version for f in files if not fits_variant(f, variant))
+        linked = self.fetcher.find_links(self.find_links).get(canonicalize_name(project), [])
+        found.update(f.version for f in linked if not fits_variant(f, variant))
+        return found
+
+
+def requirement_lines(request: Request) -> list[str]:
+    return [*(f"{name}=={version}" for name, version in request.pins().items()), *request.with_requirements]
+
+
+def run_uv_compile(
+    cell: Cell,
+    requirements: list[str],
+    constraints: list[str],
+    index_args: list[str],
+    settings: UvSettings,
+    workdir: Path,
+) -> tuple[int, str, Path]:
+    """Runs ``uv pip compile --format pylock.toml`` for ``cell``; returns (exit status, uv's output, the file)."""
+    (workdir / "requirements.in").write_text("\n".join(requirements) + "\n")
+    output = workdir / "pylock.toml"
+    command = [
+        settings.uv.path,
+        "pip",
+        "compile",
+        "--no-config",
+        "--no-python-downloads",
+        "--quiet",
+        "--no-header",
+        "--format",
+        "pylock.toml",
+        "--generate-hashes",
+        *cell.uv_target_args(),
+        *index_args,
+        "--output-file",
+        str(output),
+        str(workdir / "requirements.in"),
+    ]
+    if constraints:
+        (workdir / "constraints.txt").write_text("\n".join(sorted(constraints)) + "\n")
+        command += ["--constraint", str(workdir / "constraints.txt")]
+    if settings.no_cache:
+        command.append("--no-cache")
+    if settings.verbose:
+        print(f"{cell.key}: {' '.join(command)}", flush=True, file=sys.stderr)
+    env = {**settings.uv.environment(settings.timeout), **cell.uv_environment()}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=workdir)
+    text = result.stdout + result.stderr
+    if settings.verbose:
+        print(f"{cell.key}: uv output:\n{text}", flush=True, file=sys.stderr)
+    return result.returncode, text, output
+
+
+def best_wheel(wheels: list[dict[str, Any]], cell: Cell) -> tuple[str, str, str | None] | None:
+    """(filename, URL, sha256) of the wheel an installer on the cell's target would pick, if any fits.
+
+    ``wheels`` are a pylock.toml package's ``wheels`` tables (uv's output: URLs, hashes)."""
+    ranks = cell.tag_ranks()
+    best: tuple[int, str, str, str | None] | None = None
+    for wheel in wheels:
+        url = wheel.get("url") or (Path(wheel["path"]).resolve().as_uri() if wheel.get("path") else None)
+        if url is None:
+            continue
+        if url.startswith("file:"):
+            url = file_url_to_path(url).as_uri()  # one spelling of a local file, whoever wrote the URL
+        filename = wheel.get("name") or urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+        try:
+            wheel_tags = parse_wheel_filename(filename)[3]
+        except ValueError:
+            continue
+        rank = min((ranks[t] for t in wheel_tags if t in ranks), default=None)
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, filename, url, (wheel.get("hashes") or {}).get("sha256"))
+    return best[1:] if best else None
+
+
+def _uv_packages(path: Path, cell: Cell) -> list[dict[str, Any]]:
+    """The packages of uv's pylock.toml (trusted: uv wrote it a moment ago; packaging.pylock reads others')."""
+    packages = load_toml(path, f"uv's pylock.toml for {cell.key}").get("packages", [])
+    return [p for p in packages if isinstance(p, dict) and "name" in p and "version" in p]
 
 
 def resolve_cell(
-    cell: Cell, request: Request, proxy: FirstIndexProxy, hashes: HashCache, pip: PipSettings
+    cell: Cell,
+    request: Request,
+    sources: IndexSources,
+    hashes: HashCache,
+    metadata: MetadataReader,
+    settings: UvSettings,
 ) -> list[LockedWheel]:
     """The full closure of ``cell``, every wheel with its sha256."""
+    requirements = requirement_lines(request)
+    constraints: set[str] = set()
+    index_args = sources.uv_args(cell.variant)
     with tempfile.TemporaryDirectory(prefix="rules_torch-") as tmp:
-        report_path = Path(tmp) / "report.json"
-        command = [
-            sys.executable,
-            str(_SHIM),
-            json.dumps(cell.marker_environment(), sort_keys=True),
-            "install",
-            # The machine's pip configuration (indexes, find-links, constraints) must not
-            # leak into a lock that others re-create elsewhere (see _pip_environment too).
-            "--isolated",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--no-cache-dir",
-            "--progress-bar=off",
-            "--dry-run",
-            "--ignore-installed",
-            "--target",
-            str(Path(tmp) / "target"),
-            "--report",
-            str(report_path),
-            *cell.pip_target_args(),
-            "--index-url",
-            proxy.index_url(cell.variant),
-            "--timeout",
-            str(pip.timeout),
-            *(f"{name}=={version}" for name, version in request.pins().items()),
-            *request.with_requirements,
-        ]
-        if pip.verbose:
-            print(f"{cell.key}: {' '.join(command)}", file=sys.stderr)
-        result = subprocess.run(command, capture_output=True, text=True, env=_pip_environment(), check=False)
-        output = result.stdout + result.stderr
-        if pip.verbose:
-            print(f"{cell.key}: pip output:\n{output}", file=sys.stderr)
-        errors = proxy.errors(cell.variant)
-        if errors:
-            # Even when pip succeeded: an unreadable index may have hidden the right source.
-            raise LockError(f"{cell.key}: {errors[0]}")
-        if result.returncode != 0:
-            raise diagnose(cell, request, proxy, output)
-        report = json.loads(report_path.read_text())
-    wheels = closure_from_report(cell, request, report, proxy)
-    return [dataclasses.replace(w, sha256=w.sha256 or hashes.sha256(w.url)) for w in wheels]
+        for _ in range(_VARIANT_ROUNDS):
+            code, output, path = run_uv_compile(
+                cell, requirements, sorted(constraints), index_args, settings, Path(tmp)
+            )
+            if code != 0:
+                raise diagnose(cell, request, sources, output)
+            packages = _uv_packages(path, cell)
+            wrong = [p for p in packages if not _fits_variant(str(p["version"]), cell.variant)]
+            if not wrong:
+                break
+            before = len(constraints)
+            for package in wrong:
+                name = canonicalize_name(package["name"])
+                constraints.update(f"{name}!={v}" for v in sources.other_variants_builds(cell.variant, name))
+                constraints.add(f"{name}!={package['version']}")
+            if len(constraints) == before:
+                break
+        else:
+            wrong = []
+        if wrong:
+            builds = ", ".join(f"{p['name']} {p['version']}" for p in wrong)
+            raise LockError(
+                f"{cell.key}: uv resolved {builds}, built for another variant than {cell.variant}, and no build for "
+                f"{cell.variant} fits; check --index-url (it must serve {cell.variant}'s builds first)."
+            )
+    items: dict[str, tuple[str, str, str, str | None]] = {}
+    for package in packages:
+        name = canonicalize_name(package["name"])
+        chosen = best_wheel(package.get("wheels") or [], cell)
+        if chosen is None:
+            raise LockError(
+                f"{cell.key}: uv's resolution has no wheel of {name} {package['version']} for {cell.describe()}; "
+                "this is a bug in the lock tool, please report it with the command line."
+            )
+        filename, url, sha256 = chosen
+        items[name] = (str(package["version"]), filename, url, sha256)
+    requires = metadata.requires_dist_of(
+        {name: (url, filename, sha) for name, (_, filename, url, sha) in items.items()}
+    )
+    extras, parents = closure(cell, request, {n: i[0] for n, i in items.items()}, requires)
+    wheels = [
+        LockedWheel(
+            name=name,
+            version=version,
+            filename=filename,
+            url=url,
+            sha256=(sha256 or hashes.sha256(url)).lower(),
+            extras=tuple(sorted(extras[name])),
+            required_by=tuple(sorted(parents[name])),
+        )
+        for name, (version, filename, url, sha256) in items.items()
+    ]
+    return sorted(wheels, key=lambda w: w.name)
 
 
-def closure_from_report(cell: Cell, request: Request, report: dict, proxy: FirstIndexProxy) -> list[LockedWheel]:
-    """The locked wheels of pip's report, with the extras each one needs in this cell.
+def closure(
+    cell: Cell, request: Request, versions: dict[str, str], requires: dict[str, list[str]]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(extras, parents) of each resolved project, from its parents' ``Requires-Dist`` evaluated for the cell.
 
-    pip records ``requested_extras`` for top-level requirements only; the extras a
-    transitive dependency needs (torch's ``cuda-toolkit[cublas,...]``) come from its
-    parents' ``Requires-Dist`` with markers evaluated for the cell.
+    A resolution records the versions, not the extras a transitive dependency is installed
+    with (torch's ``cuda-toolkit[cublas,...]``); extras can enable requirements that add
+    extras elsewhere, so this iterates to a fixed point.
     """
-    items = {canonicalize_name(item["metadata"]["name"]): item for item in report["install"]}
     environment = cell.marker_environment()
-    extras: dict[str, set[str]] = {name: set() for name in items}
-    parents: dict[str, set[str]] = {name: set() for name in items}
-    for name, item in items.items():
-        extras[name].update(canonicalize_name(e) for e in item.get("requested_extras") or ())
-    reachable = [name for name in request.roots() if name in items]
-    seen = set(reachable)
+    extras: dict[str, set[str]] = {name: set() for name in versions}
+    parents: dict[str, set[str]] = {name: set() for name in versions}
+    for text in request.with_requirements:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        if name in extras:
+            extras[name].update(canonicalize_name(e) for e in requirement.extras)
+    seen = {name for name in request.roots() if name in versions}
     changed = True
-    while changed:  # extras can enable requirements that add extras elsewhere: iterate to a fixed point
+    while changed:
         changed = False
         for name in list(seen):
-            for requirement in _requirements(items[name]):
+            for requirement in _requirements(requires[name]):
                 if not _applies(requirement.marker, environment, extras[name]):
                     continue
                 dependency = canonicalize_name(requirement.name)
-                if dependency not in items:
+                if dependency not in versions:
                     raise LockError(
-                        f"{cell.key}: {name} needs {requirement} but pip's resolution has no {dependency}; "
+                        f"{cell.key}: {name} needs {requirement} but uv's resolution has no {dependency}; "
                         "this is a bug in the lock tool, please report it with the command line."
                     )
                 new_extras = {canonicalize_name(e) for e in requirement.extras} - extras[dependency]
@@ -161,37 +323,21 @@ def closure_from_report(cell: Cell, request: Request, report: dict, proxy: First
                     extras[dependency] |= new_extras
                     parents[dependency].add(name)
                     changed = True
-    stray = sorted(set(items) - seen)
+    stray = sorted(set(versions) - seen)
     if stray:
         raise LockError(
-            f"{cell.key}: pip resolved {', '.join(stray)}, which nothing in the cell requires under its markers; "
+            f"{cell.key}: uv resolved {', '.join(stray)}, which nothing in the cell requires under its markers; "
             "this is a bug in the lock tool, please report it with the command line."
         )
-    wheels = []
-    for name, item in sorted(items.items()):
-        info = item["download_info"]
-        url = proxy.origin(info["url"]).partition("#")[0]
-        filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
-        wheels.append(
-            LockedWheel(
-                name=name,
-                version=item["metadata"]["version"],
-                filename=filename,
-                url=url,
-                sha256=_report_sha256(info),
-                extras=tuple(sorted(extras[name])),
-                required_by=tuple(sorted(parents[name])),
-            )
-        )
-    return wheels
+    return extras, parents
 
 
-def _requirements(item: dict) -> Iterable[Requirement]:
-    for text in item["metadata"].get("requires_dist") or ():
+def _requirements(texts: list[str]) -> Iterable[Requirement]:
+    for text in texts:
         try:
             yield Requirement(text)
         except InvalidRequirement:
-            continue  # pip skipped it too (it warns); it cannot be part of the closure
+            continue  # resolvers skip it too (they warn); it cannot be part of the closure
 
 
 def _applies(marker: Marker | None, environment: dict[str, str], extras: set[str]) -> bool:
@@ -200,53 +346,55 @@ def _applies(marker: Marker | None, environment: dict[str, str], extras: set[str
     return any(marker.evaluate({**environment, "extra": extra}) for extra in ["", *sorted(extras)])
 
 
-def _report_sha256(download_info: dict) -> str | None:
-    archive = download_info.get("archive_info") or {}
-    sha256 = (archive.get("hashes") or {}).get("sha256")
-    if not sha256 and str(archive.get("hash", "")).startswith("sha256="):
-        sha256 = archive["hash"].split("=", 1)[1]
-    return sha256.lower() if sha256 else None
+_FAILED_FETCH = re.compile(r"Failed to (?:fetch|read|download)[^:`\n]*:?\s*`?([a-z]+://[^`\s]+)`?", re.MULTILINE)
+_CAUSE = re.compile(r"^\s*(?:cause:|Caused by:)\s*(.+)$", re.MULTILINE)
 
 
-def diagnose(cell: Cell, request: Request, proxy: FirstIndexProxy, output: str) -> LockError:
-    """Turns a failed pip run into an error that says what is missing and what to do."""
-    errors = proxy.errors(cell.variant)
-    if errors:
-        return LockError(f"{cell.key}: {errors[0]}")
-    missing = re.search(r"No matching distribution found for (\S+)", output)
-    if missing:
+def _uv_explanation(output: str) -> str:
+    """uv's explanation of a failed resolution, as one line."""
+    lines = [line.strip(" \u2570\u2500\u25b6\u00d7\u2502") for line in output.splitlines()]  # uv's box drawing
+    text = " ".join(line.strip() for line in lines if line.strip())
+    text = re.sub(r"\s+", " ", text)
+    text = text.replace("No solution found when resolving dependencies: ", "")
+    return text.removeprefix("error: ").strip()
+
+
+def diagnose(cell: Cell, request: Request, sources: IndexSources, output: str) -> LockError:
+    """Turns a failed uv run into an error that says what is missing and what to do."""
+    fetch = _FAILED_FETCH.search(output)
+    if fetch and "No solution found" not in output:
+        causes = _CAUSE.findall(output)
+        unreachable = IndexUnreachableError(fetch.group(1), causes[-1].strip() if causes else _uv_explanation(output))
+        return LockError(f"{cell.key}: {unreachable}")
+    for name, version in request.pins().items():
         try:
-            requirement = Requirement(missing.group(1))
-        except InvalidRequirement:
-            requirement = None
-        if requirement is not None:
-            name = canonicalize_name(requirement.name)
-            if name in request.pins():
-                return _missing_top_level(cell, request, proxy, name, request.pins()[name])
-            wanted_by = re.search(rf"satisfies the requirement {re.escape(missing.group(1))} \(from ([^)]+)\)", output)
-            parent = f" (required by {wanted_by.group(1)})" if wanted_by else ""
-            return LockError(
-                f"{cell.key}: no wheel of {requirement}{parent} for {cell.describe()} on {_sources(proxy, cell)}. "
-                "Add an index that has it with --extra-index-url or --find-links."
-            )
-    conflict = re.search(r"The conflict is caused by:\n((?:[ \t]+\S.*\n?)+)", output)
-    if conflict or "ResolutionImpossible" in output:
-        causes = (
-            "; ".join(line.strip() for line in conflict.group(1).splitlines())
-            if conflict
-            else "see pip's output with --verbose"
-        )
+            problem = _missing_top_level(cell, request, sources, name, version)
+        except LockError as error:
+            return LockError(f"{cell.key}: {error}")
+        if problem is not None:
+            return problem
+    missing = re.search(r"Because (\S+) was not found in the (?:package registry|provided package locations)", output)
+    unavailable = missing or re.search(r"Because there is no version of (\S+?)(?:[<>=!~]\S*)? and", output)
+    if unavailable:
+        name = unavailable.group(1)
+        wanted_by = re.search(rf"(\S+?) depends on {re.escape(name)}\b", output)
+        parent = f" (required by {wanted_by.group(1)})" if wanted_by else ""
         return LockError(
-            f"{cell.key}: the requested versions conflict ({causes}). "
+            f"{cell.key}: no wheel of {name}{parent} for {cell.describe()} on {_sources(sources, cell)}. "
+            "Add an index that has it with --extra-index-url or --find-links."
+        )
+    if "No solution found" in output:
+        return LockError(
+            f"{cell.key}: the requested versions conflict ({_uv_explanation(output)}). "
             "Choose versions released together (torchvision/torchaudio pin the torch they were built with)."
         )
-    details = [line.strip() for line in output.splitlines() if line.startswith(("ERROR:", "rules_torch:"))]
-    summary = " ".join(details[-3:]) or output.strip()[-500:]
-    return LockError(f"{cell.key}: pip failed: {summary} (re-run with --verbose for pip's full output)")
+    return LockError(
+        f"{cell.key}: uv failed: {_uv_explanation(output)[-500:]} (re-run with --verbose for uv's command line)"
+    )
 
 
-def _sources(proxy: FirstIndexProxy, cell: Cell) -> str:
-    return ", ".join([*proxy.sources(cell.variant), *proxy.find_links])
+def _sources(sources: IndexSources, cell: Cell) -> str:
+    return ", ".join([*sources.sources(cell.variant), *sources.find_links])
 
 
 def _matches(file: IndexFile, version: str) -> bool:
@@ -256,26 +404,23 @@ def _matches(file: IndexFile, version: str) -> bool:
         return False
 
 
-def _missing_top_level(cell: Cell, request: Request, proxy: FirstIndexProxy, project: str, version: str) -> LockError:
-    try:
-        found = proxy.project_files(cell.variant, project)
-    except LockError as error:
-        return LockError(f"{cell.key}: {error}")
-    index = proxy.sources(cell.variant)[0]
+def _missing_top_level(
+    cell: Cell, request: Request, sources: IndexSources, project: str, version: str
+) -> LockError | None:
+    """Why ``project==version`` cannot be in ``cell``, or None when a wheel of it fits."""
+    found = sources.project_files(cell.variant, project)
+    index = sources.sources(cell.variant)[0]
     files = found[1] if found else []
     matching = [f for f in files if _matches(f, version)]
     if matching:
         if any(_fits(f, cell) for f in matching):
-            return LockError(
-                f"{cell.key}: pip rejected every {project} {version} wheel for {cell.describe()} "
-                "(yanked, or a Requires-Python that excludes it); re-run with --verbose to see why."
-            )
+            return None
         return MissingCellError(
             cell.key,
             f"{project} {version} for {cell.variant} has no wheel for {cell.platform} / Python {cell.python}; "
             f"its wheels are for: {_coverage(matching)}.",
         )
-    elsewhere = _variants_with(proxy, request, cell.variant, project, version)
+    elsewhere = _variants_with(sources, request, cell.variant, project, version)
     if elsewhere:
         return MissingCellError(
             cell.key,
@@ -329,12 +474,12 @@ def root_index(index_url: str) -> str | None:
     return None
 
 
-def _variants_with(proxy: FirstIndexProxy, request: Request, variant: str, project: str, version: str) -> list[str]:
+def _variants_with(sources: IndexSources, request: Request, variant: str, project: str, version: str) -> list[str]:
     variants: set[str] = set()
-    root = root_index(proxy.index_url_template)
+    root = root_index(sources.index_url_template)
     if root:
         try:
-            listing = proxy.fetcher.project_page(root, project) or []
+            listing = sources.fetcher.project_page(root, project) or []
         except LockError:
             listing = []  # the listing only improves the message; its absence is no error
         variants.update(v for f in listing if _matches(f, version) and (v := variant_of(f.version)))
@@ -342,7 +487,7 @@ def _variants_with(proxy: FirstIndexProxy, request: Request, variant: str, proje
         if other == variant or other in variants:
             continue
         try:
-            found = proxy.project_files(other, project)
+            found = sources.project_files(other, project)
         except LockError:
             continue
         if found and any(_matches(f, version) for f in found[1]):

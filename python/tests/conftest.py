@@ -13,6 +13,15 @@ import pytest
 from locktest import LockRun, fake_wheels, invoke, lock_argv
 
 
+@pytest.fixture(scope="session", autouse=True)
+def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """uv's cache for this test session only: what uv reads must not depend on earlier runs."""
+    path = tmp_path_factory.mktemp("uv-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UV_CACHE_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def indexes(tmp_path_factory: pytest.TempPathFactory) -> fake_wheels.FakeIndexes:
     return fake_wheels.build_indexes(tmp_path_factory.mktemp("indexes"))
@@ -53,11 +62,18 @@ class _RoutesHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        pass  # a client hanging up early (uv giving up after an error) is no test failure
+
+
 @pytest.fixture()
 def routes() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
     """An HTTP server on 127.0.0.1 answering ``routes[path] = (status, body)``; yields (base URL, routes)."""
     table: dict[str, tuple[int, bytes]] = {}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RoutesHandler)
+    server = _QuietServer(("127.0.0.1", 0), _RoutesHandler)
     server.routes = table  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

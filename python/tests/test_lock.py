@@ -1,4 +1,4 @@
-"""The lock tool end to end, against the fake indexes (pip runs for real, the network does not)."""
+"""The lock tool end to end, against the fake indexes (uv runs for real, the network does not)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,16 @@ import sys
 from pathlib import Path
 
 import fake_wheels
-import pip
 import pytest
-from locktest import LockRun, invoke, lock_argv, run_cli
-from packaging.version import Version
+from locktest import UV, LockRun, invoke, lock_argv, run_cli
 
+from rules_torch import uv_binary
 from rules_torch.cells import Cell
 from rules_torch.errors import LockError
 from rules_torch.hashing import HashCache
 from rules_torch.index import file_url_to_path
 from rules_torch.lockfile import load_lock
-from rules_torch.resolve import PIP_METADATA_ONLY
-
-PIP_DOWNLOADS_IN_DRY_RUN = Version(pip.__version__) < PIP_METADATA_ONLY
+from rules_torch.metadata import MetadataReader
 
 MATRIX = (
     "--torch",
@@ -126,37 +123,52 @@ def test_first_index_strategy_keeps_the_variant_indexes_copy(matrix, urls) -> No
     assert run.cell("cu121_linux_x86_64_cp311")["nvidia-cublas-cu12"]["url"].startswith(urls.pytorch_root + "/")
 
 
-def test_pip_alone_would_merge_indexes(indexes, urls, tmp_path: Path) -> None:
-    """The control for the test above: without the proxy, PyPI's newer filelock wins."""
-    cell = Cell("cpu", "linux_x86_64", "3.11")
-    report = tmp_path / "report.json"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--isolated",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--target",
-            str(tmp_path / "t"),
-            "--report",
-            str(report),
-            "--no-cache-dir",
-            *cell.pip_target_args(),
-            "--index-url",
-            urls.pytorch.format(variant="cpu"),
-            "--extra-index-url",
-            urls.pypi,
-            "torch==2.5.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    versions = {i["metadata"]["name"]: i["metadata"]["version"] for i in json.loads(report.read_text())["install"]}
-    assert versions["filelock"] == "3.16.1"
+def test_merging_indexes_would_take_pypis_copy(urls) -> None:
+    """The control for the test above: uv told to merge the indexes takes "PyPI"'s newer filelock."""
+    args = [UV, "pip", "compile", "--no-config", "--quiet", "--format", "pylock.toml", "--no-header"]
+    args += Cell("cu121", "linux_x86_64", "3.11").uv_target_args()
+    args += ["--index", urls.pytorch.format(variant="cu121"), "--default-index", urls.pypi, "-"]
+    merged = subprocess.run([*args, "--index-strategy", "unsafe-best-match"], input="torch==2.5.1\n",
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    assert 'name = "filelock"\nversion = "3.16.1"' in merged.stdout
+    first = subprocess.run(args, input="torch==2.5.1\n", capture_output=True, text=True, check=True)
+    assert 'name = "filelock"\nversion = "3.13.1"' in first.stdout
+
+
+def test_one_index_listing_every_variant_serves_each_its_own_build(run_lock, urls) -> None:
+    """PyTorch's root index (or a mirror, a find-links directory) lists cpu, cu118, cu121, rocm6.2 builds
+    together; uv alone would take the highest label for every cell."""
+    run = run_lock(
+        "--torch", "2.5.1", "--torchvision", "0.20.1", "--variants", "cpu,cu118,cu121,rocm6.2",
+        "--python", "3.11", "--index-url", urls.pytorch_root,
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    for variant in ("cpu", "cu118", "cu121", "rocm6.2"):
+        wheels = run.cell(f"{variant}_linux_x86_64_cp311")
+        assert wheels["torch"]["version"] == f"2.5.1+{variant}"
+        assert wheels["torchvision"]["version"] == f"0.20.1+{variant}"
+        for wheel in wheels.values():
+            label = wheel["version"].partition("+")[2]
+            assert label in ("", variant), (variant, wheel["filename"])
+
+
+def test_an_index_failing_mid_resolution_fails_the_cell(routes, urls, tmp_path: Path, monkeypatch) -> None:
+    """The first index answers 500 for filelock: the cell fails naming it; it never falls through
+    to the next index, which has filelock (that would be dependency confusion)."""
+    base, table = routes
+    table["/cpu/filelock/"] = (500, b"")  # every other project: 404, so torch comes from the next index
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    output = tmp_path / "torch.lock.json"
+    code, stderr = invoke(lock_argv(
+        urls, output, tmp_path / "cache", "--torch", "2.5.1", "--variants", "cpu", "--python", "3.11",
+        "--index-url", base + "/{variant}", "--extra-index-url", urls.pytorch.format(variant="cpu"),
+        "--extra-index-url", urls.pypi,
+    ))  # fmt: skip
+    assert code == 1, stderr
+    assert f"error: cpu_linux_x86_64_cp311: cannot read {base}/cpu/filelock/: " in stderr
+    assert "500" in stderr
+    assert "Traceback" not in stderr
+    assert not output.exists()
 
 
 def test_extras_of_transitive_dependencies(matrix) -> None:
@@ -260,26 +272,54 @@ def test_relock_is_byte_identical(run_lock, tmp_path: Path) -> None:
     assert request["torchvision"] is None
 
 
+def _uv_alone_reads(server, index: str, pypi: str, name: str) -> int:
+    """How often uv by itself, cache off, reads ``name`` to lock torch 2.5.1 from ``index``: the control."""
+    server.reset()
+    subprocess.run(
+        [UV, "pip", "compile", "--no-config", "--no-cache", "--quiet", "--format", "pylock.toml", "--generate-hashes",
+         *Cell("cpu", "linux_x86_64", "3.11").uv_target_args(), "--index", index, "--default-index", pypi, "-"],
+        input="torch==2.5.1\n", capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    reads = server.count(name)
+    server.reset()
+    return reads
+
+
 def test_hashes_are_computed_when_the_index_gives_none(run_lock, server, indexes, tmp_path: Path) -> None:
     served = indexes.urls(server.url)
     name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
+    uv_reads = _uv_alone_reads(server, served.pytorch_metadata_nohash.format(variant="cpu"), served.pypi, name)
+    assert uv_reads >= 1  # uv downloads what it must hash
     args = ("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--extra-index-url", served.pypi)
-    run = run_lock(*args, "--index-url", served.pytorch_metadata_nohash)
+    run = run_lock(*args, "--index-url", served.pytorch_metadata_nohash, "--no-cache")
     assert run.code == 0, run.stderr
     assert run.cell("cpu_linux_x86_64_cp311")["torch"]["sha256"] == indexes.sha256(name)
+    # The tool itself reads the PEP 658 metadata, never the wheel: uv's reads are all there are.
     assert server.count(name + ".metadata") == 1
-    # Read once per lock: by the tool to hash it (pip reads the PEP 658 metadata only) or,
-    # with a pip older than 25.3, by pip's own dry run, hashed on its way through the proxy.
-    assert server.count(name) == 1
+    assert server.count(name) == uv_reads
     again = run_lock(*args, "--index-url", served.pytorch_metadata_nohash, output=tmp_path / "again.json")
     assert again.code == 0, again.stderr
-    # The second lock finds the hash in the cache: only an old pip downloads again.
-    assert server.count(name) == (2 if PIP_DOWNLOADS_IN_DRY_RUN else 1)
     assert again.output.read_bytes() == run.output.read_bytes()
 
 
-def test_hash_cache_is_keyed_by_url(run_lock, server, indexes, tmp_path: Path) -> None:
-    """The tool's own download and its cache, whatever pip does."""
+def test_index_without_hashes_or_metadata_links(run_lock, server, indexes) -> None:
+    """Neither hashes nor PEP 658 attributes on the page: uv downloads the wheel to hash it; the
+    tool still finds the wheel's ``.metadata`` file next to it and reads no wheel itself."""
+    served = indexes.urls(server.url)
+    name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
+    uv_reads = _uv_alone_reads(server, served.pytorch_nohash.format(variant="cpu"), served.pypi, name)
+    run = run_lock(
+        "--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--no-cache",
+        "--index-url", served.pytorch_nohash, "--extra-index-url", served.pypi,
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    assert run.cell("cpu_linux_x86_64_cp311")["torch"]["sha256"] == indexes.sha256(name)
+    assert server.count(name) == uv_reads
+    assert server.count(name + ".metadata") == 1
+
+
+def test_hash_cache_is_keyed_by_url(server, indexes, tmp_path: Path) -> None:
+    """The tool's own download (a wheel whose sha256 no source gives) and its cache."""
     served = indexes.urls(server.url)
     name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
     url = f"{served.pytorch_root}/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl"
@@ -291,31 +331,20 @@ def test_hash_cache_is_keyed_by_url(run_lock, server, indexes, tmp_path: Path) -
         cache.sha256(served.pytorch_root + "/missing.whl")
 
 
-def test_wheels_pip_downloads_are_hashed_on_the_way(run_lock, server, indexes) -> None:
-    served = indexes.urls(server.url)
-    name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
-    run = run_lock(
-        "--torch", "2.5.1", "--variants", "cpu", "--python", "3.11",
-        "--index-url", served.pytorch_nohash, "--extra-index-url", served.pypi,
-    )  # fmt: skip
-    assert run.code == 0, run.stderr
-    assert run.cell("cpu_linux_x86_64_cp311")["torch"]["sha256"] == indexes.sha256(name)
-    assert server.count(name) == 1  # pip's download; no second one for the hash
-
-
 def test_hashes_from_the_index_need_no_download(run_lock, server, indexes) -> None:
     served = indexes.urls(server.url)
     name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
     run = run_lock(
-        "--torch", "2.5.1", "--variants", "cpu", "--python", "3.11",
+        "--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--no-cache",
         "--index-url", served.pytorch, "--extra-index-url", served.pypi,
     )  # fmt: skip
     assert run.code == 0, run.stderr
     wheel = run.cell("cpu_linux_x86_64_cp311")["torch"]
     assert wheel["sha256"] == indexes.sha256(name)
     assert wheel["url"] == f"{server.url}/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl"
-    # Only an old pip reads the wheel (its dry run downloads everything); the tool never does.
-    assert server.count(name) == (1 if PIP_DOWNLOADS_IN_DRY_RUN else 0)
+    # Hashes and metadata from the index: neither uv nor the tool reads the wheel (metadata only).
+    assert server.count(name) == 0
+    assert server.count(name + ".metadata") >= 1
 
 
 def test_find_links_wheels_are_hashed(run_lock, indexes, urls, tmp_path: Path) -> None:
@@ -330,7 +359,7 @@ def test_find_links_wheels_are_hashed(run_lock, indexes, urls, tmp_path: Path) -
     )  # fmt: skip
     assert run.code == 0, run.stderr
     torch = run.cell("cpu_linux_x86_64_cp311")["torch"]
-    assert torch["url"] == (links / name).as_uri()
+    assert torch["url"] == (links / name).as_uri()  # file: URLs as Python writes them, whoever resolved
     assert torch["sha256"] == indexes.sha256(name)
 
 
@@ -369,7 +398,8 @@ def test_conflicting_requirements(run_lock) -> None:
     run = run_lock("--torch", "2.5.1", "--torchvision", "0.21.0", "--variants", "cpu", "--python", "3.11")
     assert run.code == 1
     assert "cpu_linux_x86_64_cp311: the requested versions conflict" in run.stderr
-    assert "torchvision 0.21.0+cpu depends on torch==2.6.0+cpu" in run.stderr
+    assert "torchvision>=0.21.0+cpu depends on torch==2.6.0+cpu" in run.stderr  # uv's explanation
+    assert "Choose versions released together" in run.stderr
 
 
 def test_dependency_missing_from_every_index(run_lock) -> None:
@@ -467,6 +497,12 @@ def test_machine_pip_configuration_does_not_leak_in(run_lock, urls, tmp_path: Pa
     config.write_text(f"[global]\nextra-index-url = {urls.pypi}\nfind-links = {tmp_path}\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", urls.pypi)
+    # uv's own settings would do the same: the tool runs uv with --no-config and without UV_*.
+    for variable in ("UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_FIND_LINKS"):
+        monkeypatch.setenv(variable, urls.pypi)
+    monkeypatch.setenv("UV_INDEX_STRATEGY", "unsafe-best-match")
+    (tmp_path / "uv.toml").write_text(f'extra-index-url = ["{urls.pypi}"]\n')
+    monkeypatch.chdir(tmp_path)
     run = run_lock("--torch", "2.5.1", "--variants", "cpu", "--python", "3.11", "--extra-index-url", "")
     assert run.code == 1
     assert "no wheel of jinja2" in run.stderr
@@ -550,3 +586,61 @@ def test_with_the_same_project_twice_exits_2(tmp_path: Path) -> None:
     result = run_cli("--torch", "2.5.1", "--with", "numpy", "--with", "NumPy<3", "--output", str(tmp_path / "l.json"))
     assert result.returncode == 2
     assert "--with 'NumPy<3': numpy is already requested ('numpy')" in result.stderr
+
+
+def test_a_missing_uv_names_the_fix(run_lock, tmp_path: Path) -> None:
+    run = run_lock("--torch", "2.5.1", "--uv", str(tmp_path / "no-uv"))
+    assert run.code == 1
+    assert f"--uv {tmp_path / 'no-uv'}: no such uv binary; install uv 0.8.0 or newer (`pip install uv`" in run.stderr
+    assert "bazel run @rules_torch//python:lock" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not run.output.exists()
+
+
+def test_no_uv_anywhere_names_the_fix(run_lock, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(uv_binary, "_from_package", lambda: None)
+    uv_binary.find_uv.cache_clear()
+    code, stderr = invoke(["--torch", "2.5.1", "--output", "unused.json"])
+    uv_binary.find_uv.cache_clear()
+    assert code == 1
+    assert "the lock tool resolves with uv, but no uv was found (--uv, PATH); install uv 0.8.0 or newer" in stderr
+
+
+def test_a_uv_too_old_names_the_fix(run_lock, tmp_path: Path) -> None:
+    # Only the version check is under test: a program that answers like uv 0.4.30 did.
+    old = tmp_path / "uv"
+    old.write_text("#!/bin/sh\necho 'uv 0.4.30'\n")
+    old.chmod(0o755)
+    run = run_lock("--torch", "2.5.1", "--uv", str(old))
+    assert run.code == 1
+    assert f"uv 0.4.30 at {old} is too old: the lock tool needs uv 0.8.0 or newer" in run.stderr
+    assert not run.output.exists()
+
+
+def test_remote_requires_dist_is_read_once_and_cached(server, indexes, tmp_path: Path) -> None:
+    """A remote wheel's Requires-Dist comes from its PEP 658 file, remembered by URL and sha256."""
+    served = indexes.urls(server.url)
+    name = "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl"
+    url = f"{served.pytorch_root}/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl"
+    hashes, sha256 = HashCache(None, timeout=5), indexes.sha256(name)
+    first = MetadataReader(hashes, 5, tmp_path / "cache").requires_dist(url, name, sha256)
+    assert any(r.startswith("filelock") for r in first)
+    assert server.count(name + ".metadata") == 1
+    assert server.count(name) == 0  # the metadata only, never the wheel
+    assert MetadataReader(hashes, 5, tmp_path / "cache").requires_dist(url, name, sha256) == first
+    assert server.count(name + ".metadata") == 1  # from the cache
+    assert MetadataReader(hashes, 5, None).requires_dist(url, name, sha256) == first
+    assert server.count(name + ".metadata") == 2  # --no-cache
+
+
+def test_local_requires_dist_reads_the_central_directory(indexes) -> None:
+    """A local wheel's METADATA through the zip's central directory: the same as zipfile's reading."""
+    import zipfile
+
+    from rules_torch.metadata import _metadata_of_local_wheel
+
+    for filename, path in sorted(indexes.wheels.items())[:40]:
+        with zipfile.ZipFile(path) as archive:
+            entry = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            assert _metadata_of_local_wheel(path, filename) == archive.read(entry), filename

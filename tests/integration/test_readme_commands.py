@@ -48,6 +48,12 @@ NOT_RUN = {
         "in a user's uv project; tests/integration/test_from_uv.py runs it (through bazel run) on a uv.lock of the machine's indexes",
     "python3 -m rules_torch.lock --from-uv uv.lock --output third_party/torch.lock.json":
         "in a user's uv project; python/tests/test_uv_import.py runs the same entry point",
+    "uv pip compile requirements.in --universal --generate-hashes --index https://download.pytorch.org/whl/cpu -o pylock.cpu.toml":
+        "download.pytorch.org is unreachable here; python/tests/test_pylock_import.py runs the same uv command on local indexes",
+    "uv pip compile requirements.in --universal --generate-hashes --index https://download.pytorch.org/whl/cu130 -o pylock.cu130.toml":
+        "download.pytorch.org is unreachable here; python/tests/test_pylock_import.py runs the same uv command on local indexes",
+    "bazel run @rules_torch//python:lock -- --from-pylock pylock.cpu.toml --from-pylock pylock.cu130.toml --platforms linux_x86_64,linux_aarch64 --python 3.11 --output third_party/torch.lock.json":
+        "in a user's workspace with their pylock files; python/tests/test_pylock_import.py imports uv-, pip- and tool-written files through the same entry point",
     "python3 -m pytest python/tests": "part of the test command itself",
     'python3 -m pytest python/tests -m "not real_torch"': "a subset of the test command itself",
     "bazel run //:train.venv": "a user's workspace; examples/basic's README runs the same (`//:main.venv`) and tests/integration/test_venv.py checks what it makes",

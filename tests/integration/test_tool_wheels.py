@@ -8,11 +8,15 @@ import pin_tool_wheels
 def test_tool_wheels_match_the_pinned_requirements():
     pins = pin_tool_wheels.read_pins(pin_tool_wheels.REQUIREMENTS)
     wheels = json.loads(pin_tool_wheels.OUTPUT.read_text())
-    assert {"packaging", "pip"} <= set(pins)
+    assert {"packaging", "tomli", "uv"} <= set(pins)
     assert pin_tool_wheels.check(pins, wheels) == []
     for wheel in wheels:
         assert wheel["url"].endswith("/" + wheel["filename"]), wheel
-        assert wheel["filename"].endswith("-py3-none-any.whl"), "Bazel's zip extraction installs pure-Python wheels only"
+        if wheel["name"] == "uv":  # a binary: one wheel per host Bazel runs on
+            assert (wheel["os"], wheel["arch"]) in pin_tool_wheels.HOSTS, wheel
+        else:
+            assert wheel["filename"].endswith("-py3-none-any.whl"), wheel
+    assert {(w["os"], w["arch"]) for w in wheels if w["name"] == "uv"} == set(pin_tool_wheels.HOSTS)
 
 
 def test_check_names_a_wheel_that_is_not_the_pinned_one():

@@ -136,6 +136,44 @@ LOCK_CORPUS = [
         "error": None,
     },
     {
+        "name": "valid_imported_from_pylock",
+        "doc": "request.from_pylock: the files' sha256 by path; request.torch null: the variants pin different releases",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.13.0+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.13.0%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.13.0+cpu"},
+                    ],
+                },
+                "cu130_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cu130",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.14.1-cp311-cp311-manylinux_2_28_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "file:///opt/wheels/torch-2.14.1-cp311-cp311-manylinux_2_28_x86_64.whl", "version": "2.14.1"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": [],
+                "find_links": [],
+                "index_url": "",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": None,
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu", "cu130"],
+                "from_pylock": {"args": ["--from-pylock", "pylock.cpu.toml", "--from-pylock", "pylock.cu130.toml"], "files": {"pylock.cpu.toml": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "pylock.cu130.toml": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}},
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+    },
+    {
         "name": "bad_json",
         "text": "{not json",
         "error": "not valid JSON",

@@ -34,6 +34,7 @@ def _tag(hub = "torch", dev = False, **kwargs):
         python_version = "",
         torch_version = "",
         uv_lock = None,
+        pylock = [],
         variants = [],
         dev = dev,
     )
@@ -234,6 +235,38 @@ def _errors_test(ctx):
 errors_test = unittest.make(_errors_test)
 spokes_and_hub_test = unittest.make(_spokes_and_hub_test)
 uv_lock_test = unittest.make(_uv_lock_test)
+
+def _pylock_test(ctx):
+    env = unittest.begin(ctx)
+    lock = dict(_LOCK)
+    lock["request"] = dict(_LOCK["request"], from_pylock = {
+        "args": ["--from-pylock", "pylock.cpu.toml", "--from-pylock", "pylock.cu121.toml"],
+        "files": {"pylock.cpu.toml": "a" * 64, "pylock.cu121.toml": "a" * 64},
+    })
+    files = [Label("//:pylock.cpu.toml"), Label("//:pylock.cu121.toml")]
+    fresh = _plan([_module("app", True, wheels = [_tag(pylock = files)])], lock = lock, uv_lock_sha256 = "a" * 64)
+    asserts.equals(env, None, fresh.error)
+    asserts.equals(env, ["torch"], sorted(_repos(fresh, "hub")))
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(pylock = files)])], lock = lock, uv_lock_sha256 = "b" * 64),
+        "is stale: {} changed since it was imported (sha256 {}, now {}). Re-import it with:".format(files[0], "a" * 64, "b" * 64),
+        "bazel run @rules_torch//python:lock -- --from-pylock pylock.cpu.toml --from-pylock pylock.cu121.toml --output tests/locks/torch_cpu.lock.json",
+    )
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(pylock = files)])], uv_lock_sha256 = "a" * 64),
+        "was not imported from pylock.toml files, but its torch.wheels tag sets pylock",
+        "--from-pylock pylock.cpu.toml --from-pylock pylock.cu121.toml --output tests/locks/torch_cpu.lock.json",
+    )
+    _error(
+        env,
+        _plan([_module("app", True, wheels = [_tag(pylock = files)])], lock = lock, uv_lock_sha256 = "a" * 64, missing = [files[1]]),
+        "rules_torch: pylock {} does not exist".format(files[1]),
+    )
+    return unittest.end(env)
+
+pylock_test = unittest.make(_pylock_test)
 remote_execution_test = unittest.make(_remote_execution_test)
 non_root_and_dev_test = unittest.make(_non_root_and_dev_test)
 pip_deps_test = unittest.make(_pip_deps_test)
@@ -241,4 +274,4 @@ auto_reads_the_host_test = unittest.make(_auto_reads_the_host_test)
 from_pip_test = unittest.make(_from_pip_test)
 
 def extension_test_suite(name):
-    unittest.suite(name, errors_test, spokes_and_hub_test, extra_locks_test, remote_execution_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test)
+    unittest.suite(name, errors_test, spokes_and_hub_test, extra_locks_test, remote_execution_test, non_root_and_dev_test, pip_deps_test, auto_reads_the_host_test, from_pip_test, uv_lock_test, pylock_test)

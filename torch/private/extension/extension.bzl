@@ -2,7 +2,7 @@
 
 load("//torch/private/lock:details.bzl", "lock_details")
 load("//torch/private/lock:labels.bzl", "GPU_TAG", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
-load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
+load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requirements_bzl")
 load("//torch/private/repositories:libtorch_repo.bzl", "libtorch_repo")
@@ -158,6 +158,16 @@ def _wheels_hub(io, module, tag, repos):
             errors.append("rules_torch: uv_lock {} does not exist; create it with `uv lock` in the project's directory.".format(tag.uv_lock))
         else:
             errors.append(uv_lock_error(lock, source, str(tag.uv_lock), _label_path(tag.uv_lock), digest, output))
+    if tag.pylock:
+        files = []
+        for index, label in enumerate(tag.pylock):
+            digest = io.file_sha256(label, "pylock/{}__{}__{}.toml".format(module.name, tag.hub, index))
+            if digest == None:
+                errors.append("rules_torch: pylock {} does not exist; create it with `uv pip compile ... --format pylock.toml -o FILE` or `pip lock -o FILE`.".format(label))
+                break
+            files.append(struct(label = label, path = _label_path(label), sha256 = digest))
+        if len(files) == len(tag.pylock):
+            errors.append(pylock_error(lock, source, files, output))
     errors = [e for e in errors if e]
     if errors:
         return struct(auto = False, error = errors[0])
@@ -416,6 +426,10 @@ kept by the action cache, `--disk_cache` and a remote cache.
         ),
         "platforms": attr.string_list(
             doc = "Platforms this module builds for. When set, the lock must cover them (else: a stale-lock error with the re-lock command).",
+        ),
+        "pylock": attr.label_list(
+            allow_files = [".toml"],
+            doc = "The pylock.toml files the lock was imported from (`bazel run @rules_torch//python:lock -- --from-pylock pylock.cpu.toml --from-pylock pylock.cu130.toml --output ...`), e.g. `[\"//:pylock.cpu.toml\", \"//:pylock.cu130.toml\"]`. When set, a file changed since the import (its sha256 differs from the one the lock records) is a stale-lock error that names the file and prints the re-import command. Default: not checked.",
         ),
         "python_interpreter_target": attr.label(
             allow_single_file = True,

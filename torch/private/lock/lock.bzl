@@ -41,8 +41,9 @@ _REQUEST_FIELDS = {
     "find_links": "list of strings",
     "with": "list of strings",
     "from_uv": "object",
+    "from_pylock": "object",
 }
-_OPTIONAL_REQUEST_FIELDS = ["with", "from_uv"]
+_OPTIONAL_REQUEST_FIELDS = ["with", "from_uv", "from_pylock"]
 _URL_SCHEMES = ["https://", "http://", "file://"]
 
 # Wheels that make up torch itself and its native runtime. Everything else in a cell is a
@@ -100,6 +101,8 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
     """
     if request.get("from_uv"):
         return _reimport_command(request["from_uv"], variants, platforms, pythons, output)
+    if request.get("from_pylock"):
+        return _pylock_reimport_command(request["from_pylock"], output)
 
     def merged(key, more):
         out = list(request.get(key) or [])
@@ -160,6 +163,44 @@ def _reimport_command(from_uv, variants, platforms, pythons, output):
         # [tool.uv] environments, requires-python).
         return "uv lock && " + command
     return command
+
+def _pylock_reimport_command(from_pylock, output):
+    recorded = from_pylock.get("args") or [a for f in sorted(from_pylock.get("files") or {}) for a in ["--from-pylock", f]]
+    command = "bazel run @rules_torch//python:lock -- " + " ".join([_shell_word(a) for a in recorded])
+    return command + " --output " + _shell_word(output or "<lock file>")
+
+def pylock_error(lock, source, files, output):
+    """Checks that a lock imported from pylock.toml files was imported from those files as they are now.
+
+    Args:
+      lock: a parsed lock (dict).
+      source: the lock's label, for messages.
+      files: struct(label, path, sha256) of each pylock.toml the tag names (path: workspace-relative).
+      output: the lock's workspace-relative path, for the re-import command.
+
+    Returns:
+      None when the lock records each file's digest, else an error message with the re-import command.
+    """
+    from_pylock = lock.get("request", {}).get("from_pylock")
+    if not from_pylock:
+        return (
+            "rules_torch: lock file {} was not imported from pylock.toml files, but its torch.wheels tag sets " +
+            "pylock = [{}]. Import it with:\n  bazel run @rules_torch//python:lock -- {} --output {}"
+        ).format(source, ", ".join([str(f.label) for f in files]), " ".join(["--from-pylock " + _shell_word(f.path) for f in files]), output)
+    recorded = from_pylock.get("files") or {}
+    for f in files:
+        # Recorded as given to --from-pylock (relative to where the import ran, or absolute): matched by
+        # file name, which is unique among a lock's files (pylock.<variant>.toml).
+        matches = [p for p in recorded if p.rpartition("/")[2] == f.path.rpartition("/")[2]]
+        if not matches:
+            return (
+                "rules_torch: lock file {} was not imported from {} (it was imported from {}). Re-import it with:\n  {}"
+            ).format(source, f.label, ", ".join(sorted(recorded)) or "no file", _pylock_reimport_command(from_pylock, output))
+        if recorded[matches[0]] != f.sha256:
+            return (
+                "rules_torch: lock file {} is stale: {} changed since it was imported (sha256 {}, now {}). Re-import it with:\n  {}"
+            ).format(source, f.label, recorded[matches[0]], f.sha256, _pylock_reimport_command(from_pylock, output))
+    return None
 
 def uv_lock_error(lock, source, uv_lock, uv_lock_path, digest, output):
     """Checks that a lock imported from a uv.lock was imported from that uv.lock as it is now.
@@ -335,10 +376,10 @@ def _request_error(request):
                 continue
             return "request.{} is missing ({})".format(field, expected)
         value = request[field]
-        if field == "from_uv":
+        if field in ("from_uv", "from_pylock"):
             if type(value) != "dict":
-                return "request.from_uv must be an object"
-        elif field == "torch" and value == None and "from_uv" in request:
+                return "request.{} must be an object".format(field)
+        elif field == "torch" and value == None and ("from_uv" in request or "from_pylock" in request):
             continue  # an imported lock's variants may pin different torch releases
         elif expected.startswith("list"):
             if not _is_strings(value):

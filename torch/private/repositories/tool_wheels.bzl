@@ -1,10 +1,12 @@
-"""The lock tool's own pure-Python wheels (packaging, pip), fetched without rules_python's pip.
+"""The lock tool's own wheels (packaging, tomli, and uv's binary for the host), fetched without rules_python's pip.
 
 `bazel run @rules_torch//python:lock` must work in every user's build, whatever rules_python
 version it has. A `pip.parse` in rules_torch's MODULE.bazel cannot: its tag attributes changed
 between rules_python versions, and rules_python evaluates every module's pip tags whenever any
-module uses its pip extension. These wheels are pure Python, so Bazel's own zip extraction
-installs them: nothing runs a Python interpreter at fetch time.
+module uses its pip extension. Bazel's own zip extraction installs the wheels: nothing runs a
+Python interpreter at fetch time. Of a wheel with `os`/`arch` in the JSON (uv's, a binary) the
+extension passes the host's to the repository (its contents then depend on its attributes
+alone); the lock tool finds uv's binary in `uv-<version>.data/scripts/`.
 """
 
 load(":metadata.bzl", "reproducible_extension", "reproducible_repo")
@@ -21,15 +23,14 @@ _LIBRARY = """
 py_library(
     name = "{name}",
     data = glob(["{name}/site-packages/**"], exclude = ["**/*.py"]),
-    srcs = glob(["{name}/site-packages/**/*.py"]),
+    srcs = glob(["{name}/site-packages/**/*.py"], allow_empty = True),
     imports = ["{name}/site-packages"],
 )
 """
 
 def _tool_wheels_repo_impl(rctx):
-    wheels = json.decode(rctx.attr.wheels)
     build = [_BUILD_HEADER]
-    for wheel in wheels:
+    for wheel in json.decode(rctx.attr.wheels):
         result = rctx.download_and_extract(
             url = wheel["url"],
             sha256 = wheel["sha256"],
@@ -42,6 +43,10 @@ def _tool_wheels_repo_impl(rctx):
                   "tool (python/tool_wheels.json). Check your network, or serve the URL from a mirror " +
                   "(--downloader_config; Bazel 7: --experimental_downloader_config).").format(**wheel))
         build.append(_LIBRARY.format(name = wheel["name"]))
+    for name in rctx.attr.missing:
+        # No wheel for this host: an empty library; the lock tool then asks for --uv.
+        rctx.file(name + "/site-packages/.none")
+        build.append(_LIBRARY.format(name = name))
     rctx.file("BUILD.bazel", "".join(build))
     return reproducible_repo(rctx)
 
@@ -50,14 +55,31 @@ tool_wheels_repo = repository_rule(
     doc = "Pure-Python wheels installed by Bazel's downloader, one py_library per wheel, named after it.",
     attrs = {
         "wheels": attr.string(mandatory = True, doc = "JSON list of {name, version, filename, url, sha256}."),
+        "missing": attr.string_list(doc = "Names with no wheel for this host: empty libraries."),
     },
 )
 
 _WHEELS = Label("//python:tool_wheels.json")
 
+def _host(mctx):
+    name, arch = mctx.os.name.lower(), mctx.os.arch.lower()
+    host_os = "macos" if name.startswith("mac") else "windows" if name.startswith("windows") else name
+    return host_os, {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
+
 def _tool_wheels_impl(mctx):
-    tool_wheels_repo(name = "rules_torch_tool_wheels", wheels = mctx.read(mctx.path(_WHEELS)))
-    return reproducible_extension(mctx, ["rules_torch_tool_wheels"])
+    host = _host(mctx)
+    wheels = json.decode(mctx.read(mctx.path(_WHEELS)))
+    chosen = [w for w in wheels if "os" not in w or (w["os"], w["arch"]) == host]
+    names = {w["name"]: True for w in chosen}
+    missing = {w["name"]: True for w in wheels if w["name"] not in names}
+    tool_wheels_repo(
+        name = "rules_torch_tool_wheels",
+        wheels = json.encode(chosen),
+        missing = sorted(missing.keys()),
+    )
+
+    # Not reproducible: which uv binary it fetches depends on the host.
+    return reproducible_extension(mctx, ["rules_torch_tool_wheels"], reproducible = False)
 
 tool_wheels = module_extension(
     implementation = _tool_wheels_impl,
