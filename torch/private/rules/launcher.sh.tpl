@@ -77,7 +77,7 @@ rloc() {
 #    test starts), holding the same stamp. A sandbox or a remote worker would stage the tree one
 #    file at a time (20,000 for CUDA torch); a test stages only STAMP and reads the tree in place,
 #    as `bazel run` and direct execution do. Not with a tree cache (the `cache` record): there a
-#    test stages the install action's own stamp, which Bazel may write before the tree.
+#    test's STAMP is computed from the wheels alone, and no tree of Bazel's need exist.
 # 2. TREE in the runfiles (a binary's, run where its stamp leads nowhere: remote execution).
 # 3. The machine's tree cache, RULES_TORCH_TREE_CACHE or the `cache` record's directory (a CI
 #    runner's persisted cache, a remote worker's disk): a tree there is verified against the
@@ -123,14 +123,19 @@ rtree() {
         return
       fi
       echo "rules_torch launcher: the tree of cell $cell in the tree cache $base is damaged; installing it again" >&2
-      aside=$(mktemp -d "$base/.damaged.XXXXXX") && mv "$dest" "$aside/" && rm -rf "$aside"
+      if aside=$(mktemp -d "$base/.damaged.XXXXXX") && mv "$dest" "$aside/"; then
+        rm -rf "$aside"
+      else
+        echo "rules_torch launcher: cannot move the damaged tree $dest aside; installing cell $cell for this run only" >&2
+        base=
+      fi
     fi
-    if ! mkdir -p "$base" 2>/dev/null || [ ! -w "$base" ]; then
+    if [ -n "$base" ] && { ! mkdir -p "$base" 2>/dev/null || [ ! -w "$base" ]; }; then
       echo "rules_torch launcher: cannot write the tree cache $base (a sandbox without --sandbox_writable_path=$base?); installing cell $cell for this run only" >&2
-      base= compile=
+      base=
     fi
   fi
-  if [ -n "$base" ]; then shared=1; else base=${TEST_TMPDIR:-$cache_home/rules_torch/trees}; fi
+  if [ -n "$base" ]; then shared=1; else base=${TEST_TMPDIR:-$cache_home/rules_torch/trees} compile=; fi
   dest=$base/$(cat "$s")
   if [ ! -f "$dest/site-packages/.rules_torch_stamp" ]; then
     mkdir -p "$base"
