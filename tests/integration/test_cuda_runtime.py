@@ -329,6 +329,9 @@ def test_doctor_reports_cuda_and_exits_0(ws):
     assert "CUDA (build):    13." in out, out[-8000:]
     assert "cuDNN:           9" in out, out[-8000:]
     assert "GPU usable:      no" in out, out[-8000:]
+    # What a routed requires-gpu test would say here (gpu_check.py): no driver on this machine.
+    assert "GPU check:       FAILS on a GPU worker: no usable CUDA device" in out, out[-8000:]
+    assert "cell cu130_linux_x86_64_cp311 is built for CUDA 13.0, which needs NVIDIA driver 580.65.06 or newer" in out, out[-8000:]
     assert "doctor: every library resolves" in out, out[-8000:]
     assert "MISSING" not in out, out[-8000:]
     for library in ("libcudart.so.13", "libcudnn.so.9", "libtorch_cuda.so", "libnccl.so.2"):

@@ -147,7 +147,9 @@ def torch_hub_doctor(rules = None):
     """
     rules = rules or _native_rules()
     doctor = Label("//torch/private/tools:doctor.py")
-    rules.torch_py_binary(name = "doctor", srcs = [doctor], main = doctor, deps = [":torch"])
+
+    # gpu_check.py beside doctor.py: the doctor prints the check a routed GPU test runs.
+    rules.torch_py_binary(name = "doctor", srcs = [doctor, Label("//torch/private/tools:gpu_check.py")], main = doctor, deps = [":torch"])
 
 def torch_hub_venv(packages, rules = None):
     """Declares :venv, `bazel run @<hub>//:venv`: a venv of every package of the hub (torch_py_venv).

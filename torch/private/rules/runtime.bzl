@@ -269,8 +269,9 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
                                                    cell CELL is built for CUDA (- for none), which
                                                    needs driver MIN_DRIVER: exported for the
                                                    doctor; with ENFORCE 1 (a routed requires-gpu
-                                                   test) the program CHECK (gpu_check.py) must
-                                                   find a usable device before the program runs
+                                                   test) the program CHECK (gpu_check.py, in the
+                                                   runfiles only then) must find a usable device
+                                                   before the program runs
         tree         NAME  STAMP  TREE  CELL  LIB_DIRS  EXTRACTOR  WHEEL...
                                                    $NAME: cell CELL's installed tree (rtree); the
                                                    entries of LIB_DIRS go on LD_LIBRARY_PATH;
@@ -326,7 +327,10 @@ def _executable_impl(ctx):
     binary = ctx.attr.binary
     runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
     plan = ctx.actions.declare_file(ctx.label.name + ".launch")
-    runfiles = ctx.runfiles(files = [ctx.file.main, plan, ctx.file._gpu_check])
+
+    # gpu_check.py only where the launcher runs it: in a binary's runfiles, py_binary's legacy
+    # __init__.py files would follow it into rules_torch's directories (and into images).
+    runfiles = ctx.runfiles(files = [ctx.file.main, plan] + ([ctx.file._gpu_check] if _gpu_enforced(ctx) else []))
     if not runtime.interpreter_path:
         runfiles = runfiles.merge(ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files))
     imports, generated = _import_dirs(ctx, binary)
