@@ -32,14 +32,16 @@ def _files(tree: str) -> int:
 
 
 @pytest.mark.real_torch
-def test_torch_test_stages_the_trees_stamp_not_the_tree():
+def test_torch_test_stages_the_trees_ticket_not_the_tree():
     # A sandbox (and a remote worker) stages a directory artifact one file at a time: a test's
-    # runfiles hold the tree's stamp, and the launcher reads the tree beside the stamp's target.
+    # runfiles hold the tree's ticket (made by an action that reads the tree, so Bazel writes the
+    # tree first), and the launcher reads the tree beside the ticket's target.
     lines = _manifest(TARGET, "tests/torch_cpu/import_torch_test")
     assert not [key for key, _ in lines if key.endswith("/site-packages")], lines
-    stamps = {target for key, target in lines if key.endswith("/site-packages.stamp")}
-    assert len(stamps) == 1, lines
-    tree = stamps.pop().removesuffix(".stamp")
+    assert not [key for key, _ in lines if key.endswith("/site-packages.stamp")], lines
+    tickets = {target for key, target in lines if key.endswith("/site-packages.ready")}
+    assert len(tickets) == 1, lines
+    tree = tickets.pop().removesuffix(".ready")
     assert _files(tree) > 10000, f"{tree}: not the real torch tree"
 
 
