@@ -276,7 +276,8 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
                                                    $NAME: cell CELL's installed tree (rtree); the
                                                    entries of LIB_DIRS go on LD_LIBRARY_PATH;
                                                    STAMP is a test's ticket (site-packages.ready)
-                                                   or, with a tree cache, the tree's stamp
+                                                   or, with a tree cache, the stamp computed from
+                                                   the wheels (site-packages.id)
         import       BASE  REL  PROBE  DEPTH       a directory for PYTHONPATH, as for lib
     """
     records = [
@@ -371,8 +372,8 @@ def _executable_attrs(stage_trees):
         "deps": attr.label_list(aspects = [torch_runtime_aspect], doc = "Where to look for shared libraries (the binary's deps)."),
         "env": attr.string_dict(doc = "Environment variables for `bazel run` and `bazel test`."),
         "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "The program's main file."),
-        # A test's runfiles hold each cell tree's stamp and installer instead of the tree: a
-        # sandbox and a remote worker stage a directory artifact one file at a time (16-20k).
+        # A test's runfiles hold each cell tree's ticket (or stamp) and installer instead of the
+        # tree: a sandbox and a remote worker stage a directory artifact one file at a time (16-20k).
         "_stage_trees": attr.bool(default = stage_trees),
         "_gpu_check": attr.label(default = "//torch/private/tools:gpu_check.py", allow_single_file = True),
         "_route_gpu_tests": attr.label(default = None if stage_trees else "//torch:route_gpu_tests"),
