@@ -354,6 +354,8 @@ def test_doctor_exits_1_on_unresolvable_library(ws):
     assert result.returncode == 1, out[-8000:]
     assert f"MISSING {MISSING_SONAME}" in out and "libbroken.so" in out, out[-8000:]
     assert "doctor: 1 library with unresolved dependencies" in out, out[-8000:]
+    # doctor.py alone in srcs (not the hub's doctor): the GPU check says why it did not run.
+    assert "GPU check:       not run: gpu_check.py is not beside doctor.py" in out, out[-8000:]
 
 
 # Hermetic imports ------------------------------------------------------------------------------

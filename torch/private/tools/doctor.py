@@ -71,7 +71,11 @@ def _gpu_checks():
     needs = [entry.split(" ") for entry in os.environ.get("RULES_TORCH_GPU_NEEDS", "").split(":") if entry]
     if not needs:
         return []
-    spec = importlib.util.spec_from_file_location("gpu_check", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu_check.py"))
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu_check.py")
+    if not os.path.exists(path):
+        # A doctor declared by hand with doctor.py alone in its srcs; @<hub>//:doctor carries both.
+        return ["not run: gpu_check.py is not beside doctor.py (add it to srcs, or run `bazel run @<hub>//:doctor`)"]
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
     gpu_check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gpu_check)
     driver = gpu_check.probe()
