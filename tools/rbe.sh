@@ -49,9 +49,14 @@ provision() {
   local root=$R/chroot
   if [ ! -e "$root/.ready" ]; then
     command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }
-    [ -x "$root/usr/bin/apt-get" ] ||
-      unshare --mount --propagation private -- debootstrap --variant=minbase sid "$root" "$MIRROR" >"$R/debootstrap.log" 2>&1 ||
-      die "debootstrap failed; see $R/debootstrap.log"
+    if [ ! -x "$root/usr/bin/apt-get" ]; then
+      # Into a directory of its own, renamed when whole: a run stopped halfway leaves no chroot
+      # that the next run would take for a finished one (debootstrap refuses to extract over it).
+      rm -rf "$root" "$root.partial"
+      unshare --mount --propagation private -- debootstrap --variant=minbase sid "$root.partial" "$MIRROR" >"$R/debootstrap.log" 2>&1 ||
+        die "debootstrap failed; see $R/debootstrap.log"
+      mv "$root.partial" "$root"
+    fi
     printf 'Acquire::Check-Valid-Until "false";\nAPT::Install-Recommends "false";\n' >"$root/etc/apt/apt.conf.d/99rbe"
     printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" # no service auto-start
     chmod +x "$root/usr/sbin/policy-rc.d"
