@@ -400,3 +400,20 @@ torch_test = rule(
     test = True,
     toolchains = [_PYTHON_TOOLCHAIN],
 )
+
+# A requires-gpu test's test action (its `test` exec group) runs on an execution platform with
+# //torch/platforms:gpu_test: :gpu with --@rules_torch//torch:route_gpu_tests, else :no_gpu, which
+# every platform has unless it says otherwise. The rule declares the group's constraint itself:
+# Bazel 7 and 8 copy a target's exec_compatible_with to its test action, Bazel 9 does not (its
+# test group asks for @bazel_tools//tools/test:default_test_toolchain_type instead, and
+# exec_group_compatible_with, which 7 lacks, would reach it), so a declared group is the one
+# spelling that routes the same on all three. Only the test action goes to the GPU workers; the
+# target's build actions (its plan, its launcher) run where any other target's do.
+torch_gpu_test = rule(
+    implementation = _executable_impl,
+    doc = "The launcher of a torch_py_test tagged requires-gpu.",
+    attrs = _executable_attrs(stage_trees = False),
+    test = True,
+    toolchains = [_PYTHON_TOOLCHAIN],
+    exec_groups = {"test": exec_group(exec_compatible_with = [str(Label("//torch/platforms:gpu_test"))])},
+)
