@@ -393,13 +393,17 @@ torch_executable = rule(
     toolchains = [_PYTHON_TOOLCHAIN],
 )
 
-torch_test = rule(
-    implementation = _executable_impl,
-    doc = "The launcher of torch_py_test.",
-    attrs = _executable_attrs(stage_trees = False),
-    test = True,
-    toolchains = [_PYTHON_TOOLCHAIN],
-)
+def _test_rule(doc, exec_groups = {}):
+    return rule(
+        implementation = _executable_impl,
+        doc = doc,
+        attrs = _executable_attrs(stage_trees = False),
+        test = True,
+        toolchains = [_PYTHON_TOOLCHAIN],
+        exec_groups = exec_groups,
+    )
+
+torch_test = _test_rule("The launcher of torch_py_test.")
 
 # A requires-gpu test's test action (its `test` exec group) runs on an execution platform with
 # //torch/platforms:gpu_test: :gpu with --@rules_torch//torch:route_gpu_tests, else :no_gpu, which
@@ -409,11 +413,7 @@ torch_test = rule(
 # exec_group_compatible_with, which 7 lacks, would reach it), so a declared group is the one
 # spelling that routes the same on all three. Only the test action goes to the GPU workers; the
 # target's build actions (its plan, its launcher) run where any other target's do.
-torch_gpu_test = rule(
-    implementation = _executable_impl,
-    doc = "The launcher of a torch_py_test tagged requires-gpu.",
-    attrs = _executable_attrs(stage_trees = False),
-    test = True,
-    toolchains = [_PYTHON_TOOLCHAIN],
+torch_gpu_test = _test_rule(
+    "The launcher of a torch_py_test tagged requires-gpu.",
     exec_groups = {"test": exec_group(exec_compatible_with = [str(Label("//torch/platforms:gpu_test"))])},
 )
