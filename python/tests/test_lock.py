@@ -202,7 +202,7 @@ def test_closure_follows_extras_that_enable_extras() -> None:
     extras, parents = closure(Cell("cpu", "linux_x86_64", "3.11"), request, versions, requires)
     assert extras == {"torch": set(), "a": {"x"}, "b": {"y"}, "c": set()}
     assert parents == {"torch": set(), "a": {"torch", "b"}, "b": {"torch", "a"}, "c": {"b"}}
-    with pytest.raises(LockError, match="b needs c; extra == \"y\" but uv.s resolution has no c"):
+    with pytest.raises(LockError, match=r'b needs c; extra == "y" but uv.s resolution has no c'):
         closure(Cell("cpu", "linux_x86_64", "3.11"), request, {"torch": "1", "a": "1", "b": "1"}, requires)
 
 
