@@ -14,7 +14,10 @@ load("//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
 load("//torch:providers.bzl", "TorchCcInfo", "TorchRuntimeInfo")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private/lock:details.bzl", "lock_details")
+load("//torch/private/contracts:no_match.bzl", "fix_table")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private/lock:lock.bzl", "relock_command")
 
 # buildifier: disable=bzl-visibility
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
@@ -134,29 +137,20 @@ _unavailable_test = analysistest.make(
     config_settings = {str(Label("//torch:variant")): "cu121"},
 )
 
-_DETAILS = json.encode(lock_details(
-    hub = "torch",
-    lock = "//:torch.lock.json",
-    cells = [_CELL],
-    default_variant = "cpu",
-    example_config = "cpu",
-    example_variant = "cpu",
-    relock = {
-        "output": "torch.lock.json",
-        "request": {
-            "extra_index_urls": [],
-            "find_links": [],
-            "index_url": "https://download.pytorch.org/whl/{variant}",
-            "platforms": ["linux_x86_64"],
-            "pythons": ["3.11"],
-            "torch": "2.5.1",
-            "torchaudio": None,
-            "torchvision": None,
-            "variants": ["cpu"],
-            "with": [],
-        },
-    },
-))
+# What relock_command reads of a lock's request.
+_REQUEST = {"platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "variants": ["cpu"]}
+
+# As the extension makes them (hub_builder.bzl): the lock command that adds what was asked.
+_FIXES = fix_table(
+    lambda variant, platform: "to build this combination, lock it:\n    " + relock_command(
+        _REQUEST,
+        variants = [variant] if variant else None,
+        platforms = [platform] if platform else None,
+        output = "torch.lock.json",
+    ),
+    variants = ["cpu"],
+    platforms = ["", "linux_x86_64"],
+)
 
 # --- torch_cc_extension ------------------------------------------------------------------------
 
@@ -192,7 +186,17 @@ def rules_test_suite(name):
     torch_py_library(name = "uses_torch", deps = [":fake_torch", ":fake_native"], tags = ["manual"])
     torch_py_test(name = "subject_test", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])
     torch_py_binary(name = "subject_binary", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])
-    torch_unavailable(name = "subject_unavailable", details = _DETAILS, tags = ["manual"])
+    torch_unavailable(
+        name = "subject_unavailable",
+        hub = "torch",
+        lock = "//:torch.lock.json",
+        cells = [_CELL],
+        default_variant = "cpu",
+        example_config = "cpu",
+        example_variant = "cpu",
+        fixes = _FIXES,
+        tags = ["manual"],
+    )
     _fake_libtorch(name = "fake_libtorch", tags = ["manual"])
     torch_cc_extension_rule(name = "subject_cuda_on_cpu", srcs = ["testdata/kernel.cu"], libtorch = ":fake_libtorch", tags = ["manual"])
 
