@@ -137,6 +137,15 @@ _unavailable_test = analysistest.make(
     config_settings = {str(Label("//torch:variant")): "cu121"},
 )
 
+def _unavailable_default_test_impl(ctx):
+    # The flag unset: the hub's default_variant (an attribute of the target) is what was asked.
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "rules_torch: @torch has no torch for variant 'cu118' (from the hub's default_variant)")
+    asserts.expect_failure(env, "lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu118 --platforms linux_x86_64")
+    return analysistest.end(env)
+
+_unavailable_default_test = analysistest.make(_unavailable_default_test_impl, expect_failure = True)
+
 # What relock_command reads of a lock's request.
 _REQUEST = {"platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "variants": ["cpu"]}
 
@@ -197,6 +206,17 @@ def rules_test_suite(name):
         fixes = _FIXES,
         tags = ["manual"],
     )
+    torch_unavailable(
+        name = "subject_unavailable_default",
+        hub = "torch",
+        lock = "//:torch.lock.json",
+        cells = [_CELL],
+        default_variant = "cu118",
+        example_config = "cpu",
+        example_variant = "cpu",
+        fixes = _FIXES,
+        tags = ["manual"],
+    )
     _fake_libtorch(name = "fake_libtorch", tags = ["manual"])
     torch_cc_extension_rule(name = "subject_cuda_on_cpu", srcs = ["testdata/kernel.cu"], libtorch = ":fake_libtorch", tags = ["manual"])
 
@@ -205,6 +225,7 @@ def rules_test_suite(name):
     _test_launcher_test(name = name + "_test_launcher", target_under_test = ":subject_test")
     _binary_launcher_test(name = name + "_binary_launcher", target_under_test = ":subject_binary")
     _unavailable_test(name = name + "_unavailable", target_under_test = ":subject_unavailable")
+    _unavailable_default_test(name = name + "_unavailable_default", target_under_test = ":subject_unavailable_default")
     _cuda_on_cpu_test(name = name + "_cuda_on_cpu", target_under_test = ":subject_cuda_on_cpu")
     native.test_suite(name = name, tests = [
         name + "_aspect",
@@ -212,5 +233,6 @@ def rules_test_suite(name):
         name + "_test_launcher",
         name + "_binary_launcher",
         name + "_unavailable",
+        name + "_unavailable_default",
         name + "_cuda_on_cpu",
     ])
