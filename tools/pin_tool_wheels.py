@@ -1,7 +1,7 @@
 """Pins the lock tool's own wheels (python/requirements_lock.txt) as URL + sha256 for Bazel.
 
 `bazel run @rules_torch//python:lock` needs `packaging`, `tomli` and `uv`. rules_torch fetches them with
-its own repository rule (torch/private/repositories/tool_wheels.bzl, Bazel's downloader, no Python needed at
+its own repository rule (torch/private/repositories/tool_wheels_repo.bzl, Bazel's downloader, no Python needed at
 fetch time) instead of a `pip.parse` in rules_torch's MODULE.bazel: pip.parse's tag attributes
 differ between rules_python versions, and every user's build evaluates every module's pip tags.
 

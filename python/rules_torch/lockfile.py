@@ -57,8 +57,7 @@ class FromPylock:
 class Request:
     """What the lock was made from; recorded verbatim in the lock as ``request``."""
 
-    # None only in a lock imported from a uv.lock whose variants pin different torch releases.
-    # None only in a lock imported from files whose variants pin different torch releases.
+    # None only in a lock imported (uv.lock, pylock.toml) whose variants pin different torch releases.
     torch: str | None
     torchvision: str | None
     torchaudio: str | None

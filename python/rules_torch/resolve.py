@@ -303,26 +303,45 @@ def closure(
         name = canonicalize_name(requirement.name)
         if name in extras:
             extras[name].update(canonicalize_name(e) for e in requirement.extras)
+    # Each project's Requires-Dist is parsed once and each (marker, extra) evaluated once: a
+    # worklist revisits a project only when it gains extras (torch's CUDA closure with
+    # transformers: ~1,000 requirements; parsing them again on every pass cost 0.4-0.5 s, as long
+    # as uv's whole resolution).
+    parsed: dict[str, list[Requirement]] = {}
+    evaluated: dict[tuple[int, str], bool] = {}
+
+    def applies(marker: Marker | None, active: set[str]) -> bool:
+        if marker is None:
+            return True
+        for extra in ["", *sorted(active)]:
+            key = (id(marker), extra)
+            if key not in evaluated:
+                evaluated[key] = marker.evaluate({**environment, "extra": extra})
+            if evaluated[key]:
+                return True
+        return False
+
     seen = {name for name in request.roots() if name in versions}
-    changed = True
-    while changed:
-        changed = False
-        for name in list(seen):
-            for requirement in _requirements(requires[name]):
-                if not _applies(requirement.marker, environment, extras[name]):
-                    continue
-                dependency = canonicalize_name(requirement.name)
-                if dependency not in versions:
-                    raise LockError(
-                        f"{cell.key}: {name} needs {requirement} but uv's resolution has no {dependency}; "
-                        "this is a bug in the lock tool, please report it with the command line."
-                    )
-                new_extras = {canonicalize_name(e) for e in requirement.extras} - extras[dependency]
-                if dependency not in seen or new_extras or name not in parents[dependency]:
-                    seen.add(dependency)
-                    extras[dependency] |= new_extras
-                    parents[dependency].add(name)
-                    changed = True
+    pending = sorted(seen)
+    while pending:
+        name = pending.pop()
+        if name not in parsed:
+            parsed[name] = list(_requirements(requires[name]))
+        for requirement in parsed[name]:
+            if not applies(requirement.marker, extras[name]):
+                continue
+            dependency = canonicalize_name(requirement.name)
+            if dependency not in versions:
+                raise LockError(
+                    f"{cell.key}: {name} needs {requirement} but uv's resolution has no {dependency}; "
+                    "this is a bug in the lock tool, please report it with the command line."
+                )
+            parents[dependency].add(name)
+            new_extras = {canonicalize_name(e) for e in requirement.extras} - extras[dependency]
+            if dependency not in seen or new_extras:
+                seen.add(dependency)
+                extras[dependency] |= new_extras
+                pending.append(dependency)
     stray = sorted(set(versions) - seen)
     if stray:
         raise LockError(
@@ -338,12 +357,6 @@ def _requirements(texts: list[str]) -> Iterable[Requirement]:
             yield Requirement(text)
         except InvalidRequirement:
             continue  # resolvers skip it too (they warn); it cannot be part of the closure
-
-
-def _applies(marker: Marker | None, environment: dict[str, str], extras: set[str]) -> bool:
-    if marker is None:
-        return True
-    return any(marker.evaluate({**environment, "extra": extra}) for extra in ["", *sorted(extras)])
 
 
 _FAILED_FETCH = re.compile(r"Failed to (?:fetch|read|download)[^:`\n]*:?\s*`?([a-z]+://[^`\s]+)`?", re.MULTILINE)

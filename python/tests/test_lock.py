@@ -183,6 +183,29 @@ def test_extras_of_transitive_dependencies(matrix) -> None:
     assert "\ncuda-toolkit[cublas,cudart,nvrtc]==13.0.3 \\\n    --hash=sha256:" in text
 
 
+def test_closure_follows_extras_that_enable_extras() -> None:
+    # torch -> b and a[x]; a's extra x -> b[y] (b, seen first without extras, gains one); b's
+    # extra y -> c; d only under an extra nobody asks for, e only on Windows.
+    from rules_torch.lockfile import Request
+    from rules_torch.resolve import closure
+
+    request = Request("2.5.1", None, None, ["cpu"], ["linux_x86_64"], ["3.11"], "https://example.com/simple", [], [])
+    requires = {
+        "torch": ["b", "a[x]>=1", "e; sys_platform == 'win32'"],
+        "a": ["b[y]; extra == 'x'", "d; extra == 'unused'"],
+        "b": ["c; extra == 'y'", "a"],
+        "c": [],
+        "d": [],
+        "e": [],
+    }
+    versions = dict.fromkeys(["torch", "a", "b", "c"], "1.0")
+    extras, parents = closure(Cell("cpu", "linux_x86_64", "3.11"), request, versions, requires)
+    assert extras == {"torch": set(), "a": {"x"}, "b": {"y"}, "c": set()}
+    assert parents == {"torch": set(), "a": {"torch", "b"}, "b": {"torch", "a"}, "c": {"b"}}
+    with pytest.raises(LockError, match=r'b needs c; extra == "y" but uv.s resolution has no c'):
+        closure(Cell("cpu", "linux_x86_64", "3.11"), request, {"torch": "1", "a": "1", "b": "1"}, requires)
+
+
 def test_requirements_files_one_per_cell(matrix) -> None:
     run, requirements = matrix
     expected = {f"requirements_{key}.txt" for key in run.lock()["cells"]}

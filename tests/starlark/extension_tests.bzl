@@ -70,7 +70,10 @@ def _spokes_and_hub_test(ctx):
     asserts.equals(env, "3.11", cpu["python"])
     asserts.equals(env, str(_LOCK_LABEL), cpu["lock_source"])
     asserts.equals(env, [], cpu["deps"])
-    asserts.equals(env, ["filelock", "torch"], [w["name"] for w in json.decode(cpu["wheels"])])
+    filenames = ["filelock-1.0-py3-none-any.whl", "torch-2.5.1+cpu-py3-none-any.whl"]
+    asserts.equals(env, {f: "https://example.com/" + f for f in filenames}, cpu["urls"])
+    asserts.equals(env, {f: "0" * 64 for f in filenames}, cpu["sha256s"])
+    asserts.equals(env, "@torch__cpu_linux_x86_64_cp311//:_wheels/torch-2.5.1+cpu-py3-none-any.whl", _repos(plan, "libtorch")["torch__cpu_linux_x86_64_cp311__libtorch"]["wheel"])
     asserts.equals(env, ["torch"], sorted(_repos(plan, "hub")))
     asserts.equals(env, ["torch"], plan.root_deps)
     asserts.equals(env, [], plan.root_dev_deps)
@@ -94,7 +97,7 @@ def _pip_deps_test(ctx):
     plan = _plan([_module("app", True, wheels = [_tag(pip_deps = Label("@@pypi//:BUILD.bazel"))])])
     cpu = _repos(plan, "spoke")["torch__cpu_linux_x86_64_cp311"]
     asserts.equals(env, ["@@pypi//filelock"], cpu["deps"])
-    asserts.equals(env, ["torch"], [w["name"] for w in json.decode(cpu["wheels"])])
+    asserts.equals(env, ["torch-2.5.1+cpu-py3-none-any.whl"], cpu["urls"].keys())
     return unittest.end(env)
 
 def _auto_reads_the_host_test(ctx):
@@ -168,7 +171,7 @@ def _extra_locks_test(ctx):
     # The no-match message lists both locks; a missing platform of cu130 re-locks the extra lock.
     hub = _repos(plan, "hub")["torch"]["build_file_content"]
     asserts.true(env, str(cu130) in hub)
-    asserts.true(env, "relock_by_variant" in hub)
+    asserts.true(env, "--torch 2.14.1 --variants cu130 --platforms linux_x86_64,{platform}" in hub, hub)
     return unittest.end(env)
 
 extra_locks_test = unittest.make(_extra_locks_test)

@@ -4,13 +4,7 @@ load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//tests/locks:corpus.bzl", "LOCK_CORPUS")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private/lock:details.bzl", "lock_details", "pip_hub_details")
-
-# buildifier: disable=bzl-visibility
 load("//torch/private/lock:lock.bzl", "cell_key", "is_runtime_wheel", "parse_lock", "relock_command", "stale_lock_error", "uv_lock_error")
-
-# buildifier: disable=bzl-visibility
-load("//torch/private/rules:unavailable.bzl", "fix_line")
 
 _SHA = "0" * 63 + "1"
 
@@ -50,6 +44,13 @@ def _lock(wheels = None, schema_version = 1, **cell_fields):
         "schema_version": schema_version,
     }
 
+def _parsed(data):
+    """A lock as parse_lock returns it (a struct), from its JSON object."""
+    parsed = parse_lock(json.encode(data), "//:torch.lock.json")
+    if parsed.error:
+        fail(parsed.error)
+    return parsed.lock
+
 def _error(env, data, *fragments):
     parsed = parse_lock(json.encode(data) if type(data) != "string" else data, "//:torch.lock.json")
     asserts.equals(env, None, parsed.lock)
@@ -60,7 +61,19 @@ def _valid_lock_test(ctx):
     env = unittest.begin(ctx)
     parsed = parse_lock(json.encode(_lock()), "//:torch.lock.json")
     asserts.equals(env, None, parsed.error)
-    asserts.equals(env, ["cpu_linux_x86_64_cp311"], parsed.lock["cells"].keys())
+    asserts.equals(env, ["cpu_linux_x86_64_cp311"], parsed.lock.cells.keys())
+
+    # What the readers after parse_lock see: fields; the request as written (relock_command's).
+    cell = parsed.lock.cells["cpu_linux_x86_64_cp311"]
+    asserts.equals(env, ("cpu_linux_x86_64_cp311", "cpu", "linux_x86_64", "3.11"), (cell.key, cell.variant, cell.platform, cell.python))
+    asserts.equals(env, [struct(
+        name = "torch",
+        version = "1.0",
+        filename = "torch-1.0-py3-none-any.whl",
+        url = "https://example.com/torch-1.0-py3-none-any.whl",
+        sha256 = _SHA,
+    )], cell.wheels)
+    asserts.equals(env, _lock()["request"], parsed.lock.request)
     return unittest.end(env)
 
 def _malformed_json_test(ctx):
@@ -103,7 +116,7 @@ def _bad_cells_test(ctx):
 
 def _stale_lock_test(ctx):
     env = unittest.begin(ctx)
-    lock = _lock()
+    lock = _parsed(_lock())
     asserts.equals(env, None, stale_lock_error(lock, "//:l.json", "2.5.1", ["cpu"], ["linux_x86_64"], ["3.11"]))
     error = stale_lock_error(lock, "//:l.json", "", ["cpu", "cu121"], ["linux_aarch64"], ["3.11"])
     asserts.true(env, "is stale" in error, error)
@@ -142,7 +155,7 @@ _FROM_UV = {
 def _from_uv_test(ctx):
     """An imported lock: its relock command is the re-import, its uv.lock is checked by sha256."""
     env = unittest.begin(ctx)
-    request = {"from_uv": _FROM_UV, "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": None, "variants": ["cpu", "cu130"]}
+    request = {"extra_index_urls": [], "find_links": [], "from_uv": _FROM_UV, "index_url": "", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": None, "torchaudio": None, "torchvision": None, "variants": ["cpu", "cu130"]}
     reimport = "bazel run @rules_torch//python:lock -- --from-uv uv.lock --variant gpu=cu130 --platforms linux_x86_64 --output third_party/torch.lock.json"
     asserts.equals(env, reimport, relock_command(request, output = "third_party/torch.lock.json"))
     asserts.equals(
@@ -150,18 +163,20 @@ def _from_uv_test(ctx):
         "uv lock && bazel run @rules_torch//python:lock -- --from-uv uv.lock --variant gpu=cu130 --platforms linux_x86_64,linux_aarch64 --output 'my locks/t.json'",
         relock_command(request, platforms = ["linux_aarch64"], output = "my locks/t.json"),
     )
-    lock = _lock()
-    lock["request"] = request
+    data = _lock()
+    data["request"] = request
+    lock = _parsed(data)
     asserts.equals(env, None, uv_lock_error(lock, "//:t.json", "@@//:uv.lock", "uv.lock", "a" * 64, "third_party/torch.lock.json"))
     error = uv_lock_error(lock, "//:t.json", "@@//:uv.lock", "uv.lock", "b" * 64, "third_party/torch.lock.json")
     asserts.true(env, "lock file //:t.json is stale: @@//:uv.lock changed since it was imported" in error, error)
     asserts.true(env, error.endswith("Re-import it with:\n  " + reimport), error)
-    error = uv_lock_error(_lock(), "//:t.json", "@@//:uv.lock", "uv.lock", "b" * 64, "t.json")
+    error = uv_lock_error(_parsed(_lock()), "//:t.json", "@@//:uv.lock", "uv.lock", "b" * 64, "t.json")
     asserts.true(env, "was not imported from a uv.lock" in error, error)
     asserts.true(env, error.endswith("bazel run @rules_torch//python:lock -- --from-uv uv.lock --output t.json"), error)
 
     # The torch version each cell pins stands for the null request.torch of an imported lock.
-    lock["cells"]["cpu_linux_x86_64_cp311"]["wheels"] = [_wheel(version = "2.5.1+cpu")]
+    data["cells"]["cpu_linux_x86_64_cp311"]["wheels"] = [_wheel(version = "2.5.1+cpu")]
+    lock = _parsed(data)
     asserts.equals(env, None, stale_lock_error(lock, "//:t.json", "2.5.1"))
     error = stale_lock_error(lock, "//:t.json", "2.6.0")
     asserts.true(env, "torch 2.6.0 (locked: 2.5.1)" in error and error.endswith(reimport.replace("third_party/torch.lock.json", "//:t.json")), error)
@@ -205,27 +220,6 @@ def _cell_grammar_test(ctx):
     _error(env, _lock(python = "3.11; rm"), "python '3.11; rm' is not a major.minor version")
     return unittest.end(env)
 
-def _unavailable_fix_test(ctx):
-    """The fix for an unlocked cell keeps the index template and lists each platform once.
-
-    It once substituted `{variant}` everywhere (cpu wheels from the cu121 index).
-    """
-    env = unittest.begin(ctx)
-    request = {"extra_index_urls": ["https://pypi.org/simple"], "index_url": "https://download.pytorch.org/whl/{variant}", "platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.13.0", "variants": ["cpu"]}
-    details = lock_details("torch", "//:torch.lock.json", [], "cpu", "cpu", "cpu", relock = {"output": "torch.lock.json", "request": request})
-    asserts.equals(
-        env,
-        "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.13.0 --variants cpu,cu121 --platforms linux_x86_64 --python 3.11 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output torch.lock.json",
-        fix_line(details, "cu121", "linux_x86_64", ""),
-    )
-    asserts.equals(
-        env,
-        "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.13.0 --variants cpu --platforms linux_x86_64,linux_aarch64 --python 3.11,3.10 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output torch.lock.json",
-        fix_line(details, "cpu", "linux_aarch64", "3.10"),
-    )
-    asserts.equals(env, "map cu118 to a hub", fix_line(pip_hub_details("torch", "from_pip", [], "", "cpu", "cpu", fix = "map {variant} to a hub"), "cu118", "linux_x86_64", ""))
-    return unittest.end(env)
-
 def _runtime_wheel_test(ctx):
     env = unittest.begin(ctx)
     for name in ["torch", "torchvision", "triton", "nvidia-cudnn-cu12", "cuda-toolkit", "pytorch-triton-rocm"]:
@@ -262,7 +256,6 @@ stale_lock_test = unittest.make(_stale_lock_test)
 relock_command_test = unittest.make(_relock_command_test)
 from_uv_test = unittest.make(_from_uv_test)
 runtime_wheel_test = unittest.make(_runtime_wheel_test)
-unavailable_fix_test = unittest.make(_unavailable_fix_test)
 hand_edited_wheels_test = unittest.make(_hand_edited_wheels_test)
 cell_grammar_test = unittest.make(_cell_grammar_test)
 
@@ -278,7 +271,6 @@ def lock_test_suite(name):
         relock_command_test,
         from_uv_test,
         runtime_wheel_test,
-        unavailable_fix_test,
         hand_edited_wheels_test,
         cell_grammar_test,
         corpus_test,

@@ -14,7 +14,10 @@ load("//torch:defs.bzl", "torch_py_binary", "torch_py_library", "torch_py_test")
 load("//torch:providers.bzl", "TorchCcInfo", "TorchRuntimeInfo")
 
 # buildifier: disable=bzl-visibility
-load("//torch/private/lock:details.bzl", "lock_details")
+load("//torch/private/contracts:no_match.bzl", "fix_table")
+
+# buildifier: disable=bzl-visibility
+load("//torch/private/lock:lock.bzl", "relock_command")
 
 # buildifier: disable=bzl-visibility
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
@@ -156,29 +159,29 @@ _unavailable_test = analysistest.make(
     config_settings = {str(Label("//torch:variant")): "cu121"},
 )
 
-_DETAILS = json.encode(lock_details(
-    hub = "torch",
-    lock = "//:torch.lock.json",
-    cells = [_CELL],
-    default_variant = "cpu",
-    example_config = "cpu",
-    example_variant = "cpu",
-    relock = {
-        "output": "torch.lock.json",
-        "request": {
-            "extra_index_urls": [],
-            "find_links": [],
-            "index_url": "https://download.pytorch.org/whl/{variant}",
-            "platforms": ["linux_x86_64"],
-            "pythons": ["3.11"],
-            "torch": "2.5.1",
-            "torchaudio": None,
-            "torchvision": None,
-            "variants": ["cpu"],
-            "with": [],
-        },
-    },
-))
+def _unavailable_default_test_impl(ctx):
+    # The flag unset: the hub's default_variant (an attribute of the target) is what was asked.
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "rules_torch: @torch has no torch for variant 'cu118' (from the hub's default_variant)")
+    asserts.expect_failure(env, "lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu118 --platforms linux_x86_64")
+    return analysistest.end(env)
+
+_unavailable_default_test = analysistest.make(_unavailable_default_test_impl, expect_failure = True)
+
+# What relock_command reads of a lock's request.
+_REQUEST = {"platforms": ["linux_x86_64"], "pythons": ["3.11"], "torch": "2.5.1", "variants": ["cpu"]}
+
+# As the extension makes them (hub_builder.bzl): the lock command that adds what was asked.
+_FIXES = fix_table(
+    lambda variant, platform: "to build this combination, lock it:\n    " + relock_command(
+        _REQUEST,
+        variants = [variant] if variant else None,
+        platforms = [platform] if platform else None,
+        output = "torch.lock.json",
+    ),
+    variants = ["cpu"],
+    platforms = ["", "linux_x86_64"],
+)
 
 # --- torch_cc_extension ------------------------------------------------------------------------
 
@@ -214,7 +217,28 @@ def rules_test_suite(name):
     torch_py_library(name = "uses_torch", deps = [":fake_torch", ":fake_native"], tags = ["manual"])
     torch_py_test(name = "subject_test", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])
     torch_py_binary(name = "subject_binary", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])
-    torch_unavailable(name = "subject_unavailable", details = _DETAILS, tags = ["manual"])
+    torch_unavailable(
+        name = "subject_unavailable",
+        hub = "torch",
+        lock = "//:torch.lock.json",
+        cells = [_CELL],
+        default_variant = "cpu",
+        example_config = "cpu",
+        example_variant = "cpu",
+        fixes = _FIXES,
+        tags = ["manual"],
+    )
+    torch_unavailable(
+        name = "subject_unavailable_default",
+        hub = "torch",
+        lock = "//:torch.lock.json",
+        cells = [_CELL],
+        default_variant = "cu118",
+        example_config = "cpu",
+        example_variant = "cpu",
+        fixes = _FIXES,
+        tags = ["manual"],
+    )
     _fake_libtorch(name = "fake_libtorch", tags = ["manual"])
     torch_cc_extension_rule(name = "subject_cuda_on_cpu", srcs = ["testdata/kernel.cu"], libtorch = ":fake_libtorch", tags = ["manual"])
 
@@ -223,6 +247,7 @@ def rules_test_suite(name):
     _test_launcher_test(name = name + "_test_launcher", target_under_test = ":subject_test")
     _binary_launcher_test(name = name + "_binary_launcher", target_under_test = ":subject_binary")
     _unavailable_test(name = name + "_unavailable", target_under_test = ":subject_unavailable")
+    _unavailable_default_test(name = name + "_unavailable_default", target_under_test = ":subject_unavailable_default")
     _cuda_on_cpu_test(name = name + "_cuda_on_cpu", target_under_test = ":subject_cuda_on_cpu")
     native.test_suite(name = name, tests = [
         name + "_aspect",
@@ -230,5 +255,6 @@ def rules_test_suite(name):
         name + "_test_launcher",
         name + "_binary_launcher",
         name + "_unavailable",
+        name + "_unavailable_default",
         name + "_cuda_on_cpu",
     ])

@@ -1,19 +1,12 @@
 """Implementation of the `torch` module extension (public entry point: //torch:extensions.bzl)."""
 
-load("//torch/private/lock:details.bzl", "lock_details")
-load("//torch/private/lock:labels.bzl", "GPU_TAG", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
-load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error")
-load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
-load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requirements_bzl")
+load("//torch/private/contracts:labels.bzl", "GPU_TAG")
+load("//torch/private/repositories:hub.bzl", "hub")
 load("//torch/private/repositories:libtorch_repo.bzl", "libtorch_repo")
 load("//torch/private/repositories:metadata.bzl", "reproducible_extension")
-load("//torch/private/repositories:pip_hub.bzl", "pip_hub", "pip_package_dir")
+load("//torch/private/repositories:pip_hub.bzl", "pip_hub")
 load("//torch/private/repositories:spoke.bzl", "spoke")
-
-_PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
-
-def _label_path(label):
-    return (label.package + "/" + label.name) if label.package else label.name
+load(":hub_builder.bzl", "plan_wheels_hub")
 
 def _read_file(mctx, label):
     """The text of a file of the module, or None when it does not exist."""
@@ -51,18 +44,6 @@ def plan_io(mctx):
         driver_version = lambda: _driver_version(mctx),
     )
 
-def _read_lock(io, label):
-    """struct(lock, error): the parsed lock, or why it cannot be used."""
-    source = str(label)
-    text = io.read_file(label)
-    if text == None:
-        return struct(lock = None, error = "rules_torch: lock file {} does not exist. Create it with the lock tool:\n  {}".format(
-            source,
-            relock_command({}, output = _label_path(label)),
-        ))
-    parsed = parse_lock(text, source, _label_path(label))
-    return struct(lock = parsed.lock, error = parsed.error)
-
 def _driver_version(mctx):
     # An explicit value (tests, CI machines without nvidia-smi in PATH) wins over detection.
     forced = mctx.os.environ.get("RULES_TORCH_NVIDIA_DRIVER")
@@ -75,198 +56,6 @@ def _driver_version(mctx):
     if result.return_code != 0:
         return ""
     return result.stdout.strip().split("\n")[0].strip()
-
-def _pip_label(hub_label, name):
-    return "@@{}//{}".format(hub_label.workspace_name, pip_package_dir(name))
-
-def _read_locks(io, tag):
-    """The tag's `lock` and `extra_locks` as one lock: the union of their cells.
-
-    Returns:
-      struct(lock: {"cells", "request"} with the main lock's request, origin: {cell key: the
-      Label of the lock it comes from}, parsed: {Label: that lock}, requests: {Label: that
-      lock's request}, sources: the locks' labels as strings, error: None or why not).
-    """
-    labels = [tag.lock] + tag.extra_locks
-    cells = {}
-    origin = {}
-    parsed = {}
-    requests = {}
-    for label in labels:
-        if label in requests:
-            return struct(error = "rules_torch: hub '{}' names lock {} twice (lock and extra_locks).".format(tag.hub, label))
-        read = _read_lock(io, label)
-        if read.error:
-            return struct(error = read.error)
-        lock = read.lock
-        parsed[label] = lock
-        requests[label] = lock.get("request", {})
-        for key in sorted(lock["cells"]):
-            if key in cells:
-                return struct(error = (
-                    "rules_torch: hub '{}': cell {} is locked in both {} and {}; each cell (variant, platform, " +
-                    "Python) must come from one lock. Re-lock one of them without it:\n  {}"
-                ).format(
-                    tag.hub,
-                    key,
-                    origin[key],
-                    label,
-                    relock_command(dict(requests[label], variants = [v for v in requests[label].get("variants", []) if v != lock["cells"][key]["variant"]]), output = _label_path(label)),
-                ))
-            cells[key] = lock["cells"][key]
-            origin[key] = label
-    return struct(
-        lock = {"cells": cells, "request": requests[tag.lock]},
-        origin = origin,
-        parsed = parsed,
-        requests = requests,
-        sources = [str(label) for label in labels],
-        error = None,
-    )
-
-def _wheels_hub(io, module, tag, repos):
-    """Plans a torch.wheels hub into `repos`; struct(auto: whether it asked the host, error)."""
-    locks = _read_locks(io, tag)
-    if locks.error:
-        return struct(auto = False, error = locks.error)
-    lock = locks.lock
-    source = str(tag.lock)
-    cells = lock["cells"]
-    request = lock.get("request", {})
-    output = _label_path(tag.lock)
-    pythons = sorted({c["python"]: True for c in cells.values()}.keys())
-    python = tag.python_version or (pythons[0] if len(pythons) == 1 else "")
-    if not python:
-        return struct(auto = False, error = (
-            "rules_torch: lock {} has cells for Python {}; set python_version on the torch.wheels tag of hub '{}' " +
-            "to the default one (the others are selected by --@rules_python//python/config_settings:python_version)."
-        ).format(source, ", ".join(pythons), tag.hub))
-    errors = [stale_lock_error(
-        lock,
-        source,
-        torch_version = tag.torch_version,
-        variants = tag.variants,
-        platforms = tag.platforms,
-        pythons = [python],
-    )] + [
-        stale_lock_error(locks.parsed[label], str(label), torch_version = tag.torch_version)
-        for label in tag.extra_locks
-    ]
-    if tag.uv_lock:
-        digest = io.file_sha256(tag.uv_lock, "uv_lock/{}__{}.uv.lock".format(module.name, tag.hub))
-        if digest == None:
-            errors.append("rules_torch: uv_lock {} does not exist; create it with `uv lock` in the project's directory.".format(tag.uv_lock))
-        else:
-            errors.append(uv_lock_error(lock, source, str(tag.uv_lock), _label_path(tag.uv_lock), digest, output))
-    if tag.pylock:
-        files = []
-        for index, label in enumerate(tag.pylock):
-            digest = io.file_sha256(label, "pylock/{}__{}__{}.toml".format(module.name, tag.hub, index))
-            if digest == None:
-                errors.append("rules_torch: pylock {} does not exist; create it with `uv pip compile ... --format pylock.toml -o FILE` or `pip lock -o FILE`.".format(label))
-                break
-            files.append(struct(label = label, path = _label_path(label), sha256 = digest))
-        if len(files) == len(tag.pylock):
-            errors.append(pylock_error(lock, source, files, output))
-    errors = [e for e in errors if e]
-    if errors:
-        return struct(auto = False, error = errors[0])
-    locked_variants = sorted({c["variant"]: True for c in cells.values() if c["python"] == python}.keys())
-
-    default_variant = tag.default_variant
-    if default_variant == "auto":
-        driver = io.driver_version()
-        default_variant = pick_auto_variant(driver, locked_variants)
-
-        # buildifier: disable=print
-        print("rules_torch: hub '{}': default_variant = \"auto\" picked '{}' ({}).".format(
-            tag.hub,
-            default_variant,
-            "NVIDIA driver " + driver if driver else "no NVIDIA driver found",
-        ))
-    elif default_variant and default_variant not in locked_variants:
-        return struct(auto = False, error = "rules_torch: hub '{}': default_variant '{}' is not in lock {} (locked variants: {}). Lock it with:\n  {}".format(
-            tag.hub,
-            default_variant,
-            source,
-            ", ".join(locked_variants),
-            relock_command(request, variants = [default_variant], output = output),
-        ))
-
-    # The command that re-creates each lock, for the spokes' download errors.
-    relocks = {label: relock_command(locks.requests[label], output = _label_path(label)) for label in locks.requests}
-    prefix = tag.hub if module.is_root else "{}__{}".format(module.name, tag.hub)
-    spokes = {}
-    other_pythons = {}
-    present = {}
-    for key in sorted(cells):
-        cell = cells[key]
-        wheels = []
-        deps = []
-        for wheel in cell["wheels"]:
-            present[wheel["name"]] = True
-            if tag.pip_deps and not is_runtime_wheel(wheel["name"]):
-                deps.append(_pip_label(tag.pip_deps, wheel["name"]))
-            else:
-                wheels.append(wheel)
-        spoke_name = "{}__{}".format(prefix, key.replace(".", "_"))
-        repos.append(("spoke", dict(
-            name = spoke_name,
-            cell = key,
-            compile_pyc = tag.compile_pyc,
-            deps = deps,
-            lock_source = str(locks.origin[key]),
-            python = cell["python"],
-            relock = relocks[locks.origin[key]],
-            python_interpreter_target = tag.python_interpreter_target,
-            wheels = json.encode(wheels),
-        )))
-        torch_wheels = [w["filename"] for w in wheels if w["name"] == "torch"]
-        repos.append(("libtorch", dict(
-            name = spoke_name + LIBTORCH_REPO_SUFFIX,
-            cell = key,
-            lock_source = str(locks.origin[key]),
-            relock = relocks[locks.origin[key]],
-            wheel = "@{}//:_wheels/{}".format(spoke_name, torch_wheels[0]) if torch_wheels else None,
-        )))
-        by_python = spokes if cell["python"] == python else other_pythons.setdefault(cell["python"], {})
-        by_python[selection_key(cell["variant"], cell["platform"])] = spoke_source(spoke_name)
-
-    example_variant = default_variant or locked_variants[0]
-    details = lock_details(
-        hub = tag.hub,
-        lock = ", ".join(locks.sources),
-        cells = ["{} on {}".format(selection_parts(k).variant, selection_parts(k).platform) for k in sorted(spokes)] + [
-            "{} on {} (Python {})".format(selection_parts(k).variant, selection_parts(k).platform, p)
-            for p in sorted(other_pythons)
-            for k in sorted(other_pythons[p])
-        ],
-        default_variant = default_variant,
-        example_config = config_name(example_variant),
-        example_variant = example_variant,
-        # unavailable.bzl renders the lock command for the variant and platform asked for: from
-        # the lock that has the variant (extra_locks), else the main lock.
-        relock = {"output": output, "request": request},
-        relock_by_variant = {
-            cells[key]["variant"]: {"output": _label_path(label), "request": locks.requests[label]}
-            for key, label in locks.origin.items()
-            if label != tag.lock
-        },
-    )
-    repos.append(("hub", dict(
-        name = prefix,
-        build_file_content = hub_build_file(
-            hub = tag.hub,
-            spokes = spokes,
-            default_variant = default_variant,
-            packages = [p for p in _PACKAGES if p in present],
-            unavailable_message = details,
-            other_pythons = other_pythons,
-            cc_targets = ["libtorch", "libtorch_python"] if "torch" in present else [],
-        ),
-        requirements_bzl = requirements_bzl(tag.hub, {p: p for p in _PACKAGES if p in present}),
-    )))
-    return struct(auto = tag.default_variant == "auto", error = None)
 
 def remote_execution_moved(tag):
     """The error for a root module that still has the removed torch.remote_execution tag.
@@ -330,9 +119,10 @@ def parse_modules(mctx, io = None):
 
             # default_variant = "auto" asks the host's driver: the result is then not a function
             # of the module files alone.
-            planned = _wheels_hub(io, module, tag, repos)
+            planned = plan_wheels_hub(io, module, tag)
             if planned.error:
                 return _failed(planned.error)
+            repos.extend(planned.repos)
             read_host = read_host or planned.auto
         for tag in module.tags.from_pip:
             if tag.hub in hubs:

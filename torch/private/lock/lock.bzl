@@ -4,6 +4,8 @@ Every function here is pure: it returns values or error strings and never calls 
 unit tests can check the messages. The module extension turns errors into fail().
 """
 
+load("//torch/private/contracts:shell.bzl", "shell_word")
+
 SCHEMA_VERSION = 1
 
 # Platforms a lock may name, and the @platforms constraints that select them.
@@ -17,7 +19,7 @@ PLATFORM_CONSTRAINTS = {
 
 # The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs (a tag fits when it
 # starts with the prefix and ends with the suffix), besides "any". The lock tool's validator holds
-# the same table (python/rules_torch/lock_schema.py; tests/integration/test_shared_tables.py).
+# the same table (python/rules_torch/lockfile.py; tests/integration/test_shared_tables.py).
 WHEEL_PLATFORM_PATTERNS = {
     "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
     "linux_x86_64": [["manylinux", "_x86_64"], ["linux", "_x86_64"]],
@@ -46,10 +48,12 @@ _REQUEST_FIELDS = {
 _OPTIONAL_REQUEST_FIELDS = ["with", "from_uv", "from_pylock"]
 _URL_SCHEMES = ["https://", "http://", "file://"]
 
-# Wheels that make up torch itself and its native runtime. Everything else in a cell is a
+# The projects that are torch itself: a hub has a target of each it locks (@<hub>//:torchvision).
+TORCH_PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
+
+# With TORCH_PACKAGES, the wheels of torch's native runtime. Everything else in a cell is a
 # pure-Python (or at least torch-independent) dependency that a user's pip.parse hub may supply.
 _RUNTIME_PREFIXES = ["nvidia-", "cuda-", "pytorch-triton"]
-_RUNTIME_NAMES = ["torch", "torchvision", "torchaudio", "triton"]
 
 _HEX = "0123456789abcdef"
 
@@ -78,7 +82,7 @@ def is_runtime_wheel(name):
     Returns:
       True for torch, torchvision, torchaudio, triton, nvidia-*, cuda-*.
     """
-    if name in _RUNTIME_NAMES:
+    if name in TORCH_PACKAGES:
         return True
     for prefix in _RUNTIME_PREFIXES:
         if name.startswith(prefix):
@@ -131,13 +135,6 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
     args.append("--output " + (output or "<lock file>"))
     return " ".join(args)
 
-_SHELL_SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-"
-
-def _shell_word(text):
-    if text and all([c in _SHELL_SAFE for c in text.elems()]):
-        return text
-    return "'" + text.replace("'", "'\\''") + "'"
-
 def _reimport_command(from_uv, variants, platforms, pythons, output):
     args = []
     more = {"--platforms": platforms or [], "--python": pythons or []}
@@ -155,8 +152,8 @@ def _reimport_command(from_uv, variants, platforms, pythons, output):
             skip = True
             continue
         args.append(arg)
-    command = "bazel run @rules_torch//python:lock -- " + " ".join([_shell_word(a) for a in args])
-    command += " --output " + _shell_word(output or "<lock file>")
+    command = "bazel run @rules_torch//python:lock -- " + " ".join([shell_word(a) for a in args])
+    command += " --output " + shell_word(output or "<lock file>")
     new_variants = [v for v in variants or [] if v not in (from_uv.get("extras") or {})]
     if new_variants or platforms or pythons:
         # What uv did not resolve must first be added to the uv project (an extra per variant,
@@ -166,14 +163,14 @@ def _reimport_command(from_uv, variants, platforms, pythons, output):
 
 def _pylock_reimport_command(from_pylock, output):
     recorded = from_pylock.get("args") or [a for f in sorted(from_pylock.get("files") or {}) for a in ["--from-pylock", f]]
-    command = "bazel run @rules_torch//python:lock -- " + " ".join([_shell_word(a) for a in recorded])
-    return command + " --output " + _shell_word(output or "<lock file>")
+    command = "bazel run @rules_torch//python:lock -- " + " ".join([shell_word(a) for a in recorded])
+    return command + " --output " + shell_word(output or "<lock file>")
 
 def pylock_error(lock, source, files, output):
     """Checks that a lock imported from pylock.toml files was imported from those files as they are now.
 
     Args:
-      lock: a parsed lock (dict).
+      lock: a parsed lock (parse_lock's struct).
       source: the lock's label, for messages.
       files: struct(label, path, sha256) of each pylock.toml the tag names (path: workspace-relative).
       output: the lock's workspace-relative path, for the re-import command.
@@ -181,12 +178,12 @@ def pylock_error(lock, source, files, output):
     Returns:
       None when the lock records each file's digest, else an error message with the re-import command.
     """
-    from_pylock = lock.get("request", {}).get("from_pylock")
+    from_pylock = lock.request.get("from_pylock")
     if not from_pylock:
         return (
             "rules_torch: lock file {} was not imported from pylock.toml files, but its torch.wheels tag sets " +
             "pylock = [{}]. Import it with:\n  bazel run @rules_torch//python:lock -- {} --output {}"
-        ).format(source, ", ".join([str(f.label) for f in files]), " ".join(["--from-pylock " + _shell_word(f.path) for f in files]), output)
+        ).format(source, ", ".join([str(f.label) for f in files]), " ".join(["--from-pylock " + shell_word(f.path) for f in files]), output)
     recorded = from_pylock.get("files") or {}
     for f in files:
         # Recorded as given to --from-pylock (relative to where the import ran, or absolute): matched by
@@ -206,7 +203,7 @@ def uv_lock_error(lock, source, uv_lock, uv_lock_path, digest, output):
     """Checks that a lock imported from a uv.lock was imported from that uv.lock as it is now.
 
     Args:
-      lock: a parsed lock (dict).
+      lock: a parsed lock (parse_lock's struct).
       source: the lock's label, for messages.
       uv_lock: the uv.lock's label, for messages.
       uv_lock_path: the uv.lock's workspace-relative path, for the import command.
@@ -216,12 +213,12 @@ def uv_lock_error(lock, source, uv_lock, uv_lock_path, digest, output):
     Returns:
       None when the lock records `digest`, else an error message with the re-import command.
     """
-    from_uv = lock.get("request", {}).get("from_uv")
+    from_uv = lock.request.get("from_uv")
     if not from_uv:
         return (
             "rules_torch: lock file {} was not imported from a uv.lock, but its torch.wheels tag sets uv_lock = {}. " +
             "Import it with:\n  bazel run @rules_torch//python:lock -- --from-uv {} --output {}"
-        ).format(source, uv_lock, _shell_word(uv_lock_path), output)
+        ).format(source, uv_lock, shell_word(uv_lock_path), output)
     if from_uv.get("uv_lock_sha256") == digest:
         return None
     return (
@@ -427,6 +424,25 @@ def _validate_cell(key, cell, where):
         return "{}: has no 'torch' wheel".format(where)
     return None
 
+def _wheel_struct(wheel):
+    return struct(name = wheel["name"], version = wheel["version"], filename = wheel["filename"], url = wheel["url"], sha256 = wheel["sha256"])
+
+def _lock_struct(data):
+    """A validated lock as every reader after parse_lock sees it: fields, not keys."""
+    return struct(
+        request = data["request"],
+        cells = {
+            key: struct(
+                key = key,
+                variant = cell["variant"],
+                platform = cell["platform"],
+                python = cell["python"],
+                wheels = [_wheel_struct(wheel) for wheel in cell["wheels"]],
+            )
+            for key, cell in data["cells"].items()
+        },
+    )
+
 def parse_lock(content, source, output = None):
     """Parses and validates the text of a lock file.
 
@@ -436,7 +452,10 @@ def parse_lock(content, source, output = None):
       output: the lock's workspace-relative path, for the lock command in messages.
 
     Returns:
-      A struct(lock = dict or None, error = string or None).
+      struct(lock, error): `lock` None and `error` the message, or `error` None and `lock`
+      struct(request: the lock's `request` as written (a dict: what relock_command reads),
+      cells: {key: struct(key, variant, platform, python, wheels: [struct(name, version,
+      filename, url, sha256)])}).
     """
     hint = "Regenerate it with the lock tool: " + relock_command({}, output = output or source)
     data = json.decode(content, default = None) if content.strip() else None
@@ -458,13 +477,13 @@ def parse_lock(content, source, output = None):
         error = _validate_cell(key, cells[key], "rules_torch: lock file " + source)
         if error:
             return struct(lock = None, error = error + ". " + hint)
-    return struct(lock = data, error = None)
+    return struct(lock = _lock_struct(data), error = None)
 
 def stale_lock_error(lock, source, torch_version = "", variants = [], platforms = [], pythons = []):
     """Checks that a lock covers what a torch.wheels tag asks for.
 
     Args:
-      lock: a parsed lock (dict).
+      lock: a parsed lock (parse_lock's struct).
       source: the lock's label, for messages.
       torch_version: the torch version the tag asks for ("" for any).
       variants: variants the tag asks for.
@@ -474,12 +493,12 @@ def stale_lock_error(lock, source, torch_version = "", variants = [], platforms 
     Returns:
       None when the lock covers the request, else an error message with the re-lock command.
     """
-    request = lock.get("request", {})
-    cells = lock["cells"].values()
+    request = lock.request
+    cells = lock.cells.values()
     locked = {
-        "platforms": sorted({c["platform"]: True for c in cells}.keys()),
-        "pythons": sorted({c["python"]: True for c in cells}.keys()),
-        "variants": sorted({c["variant"]: True for c in cells}.keys()),
+        "platforms": sorted({c.platform: True for c in cells}.keys()),
+        "pythons": sorted({c.python: True for c in cells}.keys()),
+        "variants": sorted({c.variant: True for c in cells}.keys()),
     }
     missing = {
         "platforms": [p for p in platforms if p not in locked["platforms"]],
@@ -494,10 +513,10 @@ def stale_lock_error(lock, source, torch_version = "", variants = [], platforms 
 
     # An imported lock's variants may pin different torch releases (request.torch null): each must match.
     locked_torch = [request["torch"]] if request.get("torch") else sorted({
-        w["version"].split("+")[0]: True
+        w.version.split("+")[0]: True
         for c in cells
-        for w in c["wheels"]
-        if w["name"] == "torch"
+        for w in c.wheels
+        if w.name == "torch"
     }.keys())
     if torch_version and locked_torch != [torch_version]:
         problems.append("torch {} (locked: {})".format(torch_version, ", ".join(locked_torch) or "unknown"))

@@ -1,4 +1,4 @@
-"""The macros a hub's generated BUILD file calls: one for its settings, one per package.
+"""The macros a hub's generated BUILD file calls: settings, no-match targets, one per package.
 
 The hub repository's BUILD file is one `load` of this file and one call per target (see
 hub.bzl's hub_build_file); the selection logic lives here, in real Starlark, and
@@ -6,7 +6,7 @@ tests/starlark/hub_tests.bzl checks what each macro declares, whole.
 """
 
 load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")
-load("//torch/private/lock:labels.bzl", "cc_label", "package_label", "selection_parts")
+load("//torch/private/contracts:labels.bzl", "cc_label", "package_label", "selection_parts")
 load("//torch/private/lock:lock.bzl", "PLATFORM_CONSTRAINTS")
 load("//torch/private/rules:unavailable.bzl", "torch_unavailable")
 load("//torch/private/rules:venv.bzl", "torch_py_venv")
@@ -57,15 +57,18 @@ def _keys(spokes, other_pythons):
         keys.update({k: True for k in cells})
     return sorted(keys)
 
-def torch_hub_settings(spokes, default_variant, details, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
-    """Declares the hub's config_settings and its no-match targets.
+def _no_match_name(python):
+    """The hub's no-match target for a Python ("": the default one)."""
+    return "_unavailable_python_" + python if python else "_unavailable"
+
+def torch_hub_settings(spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):
+    """Declares the hub's config_settings.
 
     Args:
       spokes: dict selection_key(variant, platform) -> where that cell's packages come from
         (labels.bzl's spoke_source or pip_hub_source; platform "": any target platform), for the
         default Python.
       default_variant: the variant used when the flag is unset ("" for none).
-      details: JSON of what is locked, for the no-match message (see unavailable.bzl).
       other_pythons: dict Python (major.minor) -> a dict like `spokes` for that Python's cells.
       tool_versions: the full Python versions rules_python knows.
       rules: for tests, the rules to declare with (default: the real ones).
@@ -80,9 +83,36 @@ def torch_hub_settings(spokes, default_variant, details, other_pythons = {}, too
     for python in sorted(other_pythons):
         for value in python_values(python, tool_versions):
             rules.config_setting(name = "_python_" + value, flag_values = {PYTHON_FLAG: value})
-    rules.torch_unavailable(name = "_unavailable", details = details)
-    for python in sorted(other_pythons):
-        rules.torch_unavailable(name = "_unavailable_python_" + python, details = details, python = python)
+
+def torch_hub_no_match(hub, lock, cells, example_config, example_variant, default_variant, fixes, python = "", rules = None):
+    """Declares the target a hub's aliases select when it has no cell for the request.
+
+    Its attributes are torch_unavailable's: what contracts/no_match.bzl's no_match and fix_table
+    made when the hub was generated.
+
+    Args:
+      hub: the hub's name.
+      lock: where the hub's cells come from, as shown in messages.
+      cells: what the hub has, one description per cell.
+      example_config: a --config that builds.
+      example_variant: a variant the hub has.
+      default_variant: the hub's default_variant ("" for none).
+      fixes: the fix line of each request (fix_table).
+      python: the Python version it serves ("": the hub's default one).
+      rules: for tests, the rules to declare with (default: the real ones).
+    """
+    rules = rules or _native_rules()
+    rules.torch_unavailable(
+        name = _no_match_name(python),
+        hub = hub,
+        lock = lock,
+        cells = cells,
+        example_config = example_config,
+        example_variant = example_variant,
+        default_variant = default_variant,
+        fixes = fixes,
+        python = python,
+    )
 
 def _select_alias(name, spokes, default_variant, other_pythons, tool_versions, rules, label_of):
     """@<hub>//:<name>: an alias of `label_of(source)` for the selected cell's source."""
@@ -90,14 +120,14 @@ def _select_alias(name, spokes, default_variant, other_pythons, tool_versions, r
     for key in _keys(spokes, other_pythons):
         parts = selection_parts(key)
         setting = setting_name(parts.variant, parts.platform)
-        label = label_of(spokes[key]) if key in spokes else ":_unavailable"
+        label = label_of(spokes[key]) if key in spokes else ":" + _no_match_name("")
         if other_pythons:
             # Every cell selects on the Python version: a Python that is locked, but not for
             # this variant and platform, must not fall back to the default Python's wheels.
             by_python = {}
             for python in sorted(other_pythons):
                 cells = other_pythons[python]
-                other = label_of(cells[key]) if key in cells else ":_unavailable_python_" + python
+                other = label_of(cells[key]) if key in cells else ":" + _no_match_name(python)
                 by_python.update({":_python_" + v: other for v in python_values(python, tool_versions)})
             by_python["//conditions:default"] = label
             label = ":_{}{}".format(name, setting)
@@ -105,7 +135,7 @@ def _select_alias(name, spokes, default_variant, other_pythons, tool_versions, r
         choices[":" + setting] = label
         if parts.variant == default_variant:
             choices[":" + _default_name(parts.platform)] = label
-    choices["//conditions:default"] = ":_unavailable"
+    choices["//conditions:default"] = ":" + _no_match_name("")
     rules.alias(name = name, actual = rules.select(choices))
 
 def torch_hub_package(name, spokes, default_variant, other_pythons = {}, tool_versions = TOOL_VERSIONS, rules = None):

@@ -2,7 +2,7 @@
 re-exports them, with the rules and providers a user meets."""
 
 load("@rules_python//python:defs.bzl", "py_binary", "py_library")
-load("//torch/private/lock:labels.bzl", "GPU_TAG")
+load("//torch/private/contracts:labels.bzl", "GPU_TAG")
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 load("//torch/private/rules:image_layers.bzl", "torch_py_image_layers_rule")
 load("//torch/private/rules:runtime.bzl", "torch_executable", "torch_gpu_test", "torch_test")

@@ -1,5 +1,6 @@
-"""What the spoke reads from the torch wheel when it is fetched (libtorch_facts, from the wheel's
-RECORD and `torch/share/cmake/Torch/TorchConfig.cmake`, extracted alone: no interpreter runs):
+"""What a cell's libtorch repository (libtorch_repo.bzl) reads from the torch wheel its spoke
+downloaded (libtorch_facts, from the wheel's RECORD and `torch/share/cmake/Torch/TorchConfig.cmake`,
+extracted alone: no interpreter runs):
 - the shared libraries under `torch/lib/` (and auditwheel's `torch.libs/`): the ones to link;
 - the C++ standard torch's CMake config requires (`CXX_STANDARD 20` -> `-std=c++20`);
 - the C++11 ABI: the `-D_GLIBCXX_USE_CXX11_ABI=N` of the config's `TORCH_CXX_FLAGS` when it

@@ -7,7 +7,7 @@ wheel the spoke downloaded, its RECORD and `torch/share/cmake/Torch/TorchConfig.
 installed tree (cc.bzl).
 """
 
-load("//torch/private/lock:labels.bzl", "SPOKE_TREE")
+load("//torch/private/contracts:labels.bzl", "SPOKE_TREE")
 load(":libtorch_facts.bzl", "libtorch_facts")
 load(":metadata.bzl", "reproducible_repo")
 

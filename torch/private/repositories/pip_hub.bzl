@@ -1,7 +1,7 @@
 """The hub of torch.from_pip: one @<hub> over the user's per-variant rules_python pip hubs."""
 
-load("//torch/private/lock:details.bzl", "pip_hub_details")
-load("//torch/private/lock:labels.bzl", "pip_hub_source", "selection_key")
+load("//torch/private/contracts:labels.bzl", "pip_hub_source", "selection_key")
+load("//torch/private/contracts:no_match.bzl", "fix_table", "no_match")
 load("//torch/private/lock:variants.bzl", "config_name")
 load(":hub.bzl", "hub_build_file", "requirements_bzl")
 
@@ -15,6 +15,23 @@ def pip_package_dir(name):
       The hub's package name (typing_extensions, jinja2).
     """
     return name.lower().replace("-", "_").replace(".", "_")
+
+def pip_hub_fixes(hub, default_variant):
+    """The fix lines of a torch.from_pip hub's no-match target: map the variant asked for.
+
+    Args:
+      hub: the hub's name.
+      default_variant: its default_variant ("" for none: then no variant may be asked).
+
+    Returns:
+      contracts/no_match.bzl's fix_table.
+    """
+
+    def render(variant, _platform):
+        shown = variant or "<variant>"
+        return "to build it, map the variant to a pip hub: torch.from_pip(hub = \"{}\", variants = {{..., \"{}\": \"@pypi_{}\"}})".format(hub, shown, shown)
+
+    return fix_table(render, variants = [] if default_variant else [""], platforms = [])
 
 def _check_pip_hub(rctx, variant, repo, shown, packages):
     """Fails unless repo is a rules_python pip hub that has every package."""
@@ -45,21 +62,19 @@ def _pip_hub_impl(rctx):
         spokes[selection_key(variant, "")] = pip_hub_source(repo)
     variants = sorted(rctx.attr.variants)
     example = rctx.attr.default_variant or variants[0]
-    details = pip_hub_details(
-        hub = rctx.attr.hub,
-        lock = "torch.from_pip(hub = \"{}\")".format(rctx.attr.hub),
-        cells = variants,
-        default_variant = rctx.attr.default_variant,
-        example_config = config_name(example),
-        example_variant = example,
-        fix = "to build it, map the variant to a pip hub: torch.from_pip(hub = \"{}\", variants = {{..., \"{{variant}}\": \"@pypi_{{variant}}\"}})".format(rctx.attr.hub),
-    )
     rctx.file("BUILD.bazel", hub_build_file(
         hub = rctx.attr.hub,
         spokes = spokes,
         default_variant = rctx.attr.default_variant,
         packages = [pip_package_dir(p) for p in rctx.attr.packages],
-        unavailable_message = details,
+        no_match = no_match(
+            hub = rctx.attr.hub,
+            lock = "torch.from_pip(hub = \"{}\")".format(rctx.attr.hub),
+            cells = variants,
+            example_config = config_name(example),
+            example_variant = example,
+        ),
+        fixes = {"": pip_hub_fixes(rctx.attr.hub, rctx.attr.default_variant)},
     ))
     rctx.file("requirements.bzl", requirements_bzl(rctx.attr.hub, {pip_package_dir(p).replace("_", "-"): pip_package_dir(p) for p in rctx.attr.packages}))
 

@@ -4,7 +4,7 @@ Fetching downloads only (Bazel's downloader, sha256 checked): the wheels are ins
 site-packages tree by cell_tree's build action (cell_tree.bzl), with the Python toolchain.
 """
 
-load("//torch/private/lock:labels.bzl", "SPOKE_PACKAGE", "SPOKE_TREE")
+load("//torch/private/contracts:labels.bzl", "SPOKE_PACKAGE", "SPOKE_TREE")
 load(":metadata.bzl", "reproducible_repo")
 
 _BUILD = """\
@@ -39,11 +39,12 @@ def _fail(rctx, message):
         rctx.delete(path)
     fail(message)
 
-def _download_error(rctx, wheel, source):
+def _download_error(rctx, filename, source):
     """Tells a sha256 mismatch from an unreachable URL, for a message the user can act on."""
+    url = rctx.attr.urls[filename]
     check = rctx.download(
-        url = wheel["url"],
-        output = "_check/" + wheel["filename"],
+        url = url,
+        output = "_check/" + filename,
         allow_fail = True,
     )
     rctx.delete("_check")
@@ -52,13 +53,13 @@ def _download_error(rctx, wheel, source):
             "rules_torch: sha256 mismatch for {filename} from {url}: the lock {source} pins {want}, " +
             "the file served has {got}. The file changed after locking, or a mirror serves another " +
             "build. If you trust the new file, re-lock to pin it:\n    {relock}"
-        ).format(filename = wheel["filename"], url = wheel["url"], source = source, want = wheel["sha256"], got = check.sha256, relock = rctx.attr.relock)
+        ).format(filename = filename, url = url, source = source, want = rctx.attr.sha256s[filename], got = check.sha256, relock = rctx.attr.relock)
     return (
         "rules_torch: cannot download {filename} from {url} (not found, or the host is unreachable). " +
         "Check the URL and your network, or serve it from a mirror with a downloader config " +
         "(--downloader_config; Bazel 7: --experimental_downloader_config); if the index moved, re-lock " +
         "{source} with --index-url set to the new index:\n    {relock}"
-    ).format(filename = wheel["filename"], url = wheel["url"], source = source, relock = rctx.attr.relock)
+    ).format(filename = filename, url = url, source = source, relock = rctx.attr.relock)
 
 def _check_interpreter(rctx):
     label = rctx.attr.python_interpreter_target
@@ -74,24 +75,24 @@ def _check_interpreter(rctx):
         ))
 
 def _spoke_impl(rctx):
-    wheels = json.decode(rctx.attr.wheels)
+    wheels = rctx.attr.urls.keys()
     source = rctx.attr.lock_source
     for path in ["_wheels", "_check"]:
         rctx.delete(path)
 
     rctx.report_progress("downloading {} wheels of cell {}".format(len(wheels), rctx.attr.cell))
     pending = []
-    for wheel in wheels:
-        pending.append((wheel, rctx.download(
-            url = wheel["url"],
-            output = "_wheels/" + wheel["filename"],
-            sha256 = wheel["sha256"],
+    for filename in wheels:
+        pending.append((filename, rctx.download(
+            url = rctx.attr.urls[filename],
+            output = "_wheels/" + filename,
+            sha256 = rctx.attr.sha256s[filename],
             allow_fail = True,
             block = False,
         )))
-    for wheel, download in pending:
+    for filename, download in pending:
         if not download.wait().success:
-            _fail(rctx, _download_error(rctx, wheel, source))
+            _fail(rctx, _download_error(rctx, filename, source))
 
     _check_interpreter(rctx)
     rctx.file("BUILD.bazel", _BUILD.format(
@@ -104,7 +105,7 @@ def _spoke_impl(rctx):
         package = SPOKE_PACKAGE,
         python = rctx.attr.python,
         tree = SPOKE_TREE,
-        wheels = repr(["_wheels/" + w["filename"] for w in wheels]),
+        wheels = repr(["_wheels/" + filename for filename in wheels]),
     ))
     return reproducible_repo(rctx)
 
@@ -119,6 +120,7 @@ spoke = repository_rule(
         "relock": attr.string(default = "bazel run @rules_torch//python:lock -- --help", doc = "The lock tool command that re-creates the lock, for messages."),
         "python": attr.string(mandatory = True, doc = "The cell's Python version, major.minor."),
         "python_interpreter_target": attr.label(allow_single_file = True, doc = "The interpreter that installs the tree; default: the Python toolchain's."),
-        "wheels": attr.string(mandatory = True, doc = "JSON list of the lock's wheel objects to fetch."),
+        "sha256s": attr.string_dict(mandatory = True, doc = "The sha256 of each wheel, by file name, as the lock pins it."),
+        "urls": attr.string_dict(mandatory = True, doc = "The URL of each wheel to fetch, by file name (`<name>-<version>-...-<platform>.whl`), in the lock's order: the order cell_tree installs them in."),
     },
 )

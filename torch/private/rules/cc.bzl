@@ -15,8 +15,7 @@ load("@rules_cc//cc:find_cc_toolchain.bzl", "CC_TOOLCHAIN_TYPE", "find_cc_toolch
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":cell_tree.bzl", "TorchCellInfo")
-
-_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
+load(":python_toolchain.bzl", "PYTHON_TOOLCHAIN", "toolchain_interpreter")
 
 TorchCcInfo = provider(
     doc = "The compile settings a torch wheel requires of C++ code built against its libtorch.",
@@ -27,12 +26,6 @@ TorchCcInfo = provider(
         "site_packages": "File: the cell's installed tree (a directory), where a CUDA cell's nvcc and CUDA headers are",
     },
 )
-
-def _interpreter(ctx):
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    if runtime.interpreter:
-        return runtime.interpreter, runtime.files
-    return runtime.interpreter_path, depset()
 
 def _features(ctx, cc_toolchain):
     return cc_common.configure_features(
@@ -48,7 +41,7 @@ def _libtorch_impl(ctx):
     cell = ctx.attr.tree[TorchCellInfo]
     include = [ctx.actions.declare_directory(ctx.label.name + "/include")] if ctx.attr.include else []
     outputs = {path: ctx.actions.declare_file("{}/lib/{}".format(ctx.label.name, path.rpartition("/")[2])) for path in ctx.attr.libraries}
-    interpreter, tools = _interpreter(ctx)
+    interpreter, tools = toolchain_interpreter(ctx)
     args = ctx.actions.args()
     args.add(ctx.file._layout)
     args.add("--site-packages", cell.site_packages.path)
@@ -66,7 +59,7 @@ def _libtorch_impl(ctx):
         mnemonic = "TorchLibtorch",
         progress_message = "Laying out libtorch of cell " + cell.cell,
         # The interpreter is the Python toolchain's (automatic exec groups, Bazel 9).
-        toolchain = _PYTHON_TOOLCHAIN,
+        toolchain = PYTHON_TOOLCHAIN,
     )
 
     cc_toolchain = find_cc_toolchain(ctx)
@@ -112,7 +105,7 @@ torch_libtorch = rule(
         "_layout": attr.label(default = "//torch/private/tools:libtorch.py", allow_single_file = True),
     },
     fragments = ["cpp"],
-    toolchains = use_cc_toolchain() + [_PYTHON_TOOLCHAIN],
+    toolchains = use_cc_toolchain() + [PYTHON_TOOLCHAIN],
 )
 
 def _extension_impl(ctx):

@@ -10,9 +10,8 @@ that:
 - fetching runs no interpreter of the host's.
 """
 
-load(":layer.bzl", "toolchain_interpreter", "write_layer")
-
-_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
+load(":layer.bzl", "write_layer")
+load(":python_toolchain.bzl", "PYTHON_TOOLCHAIN", "toolchain_interpreter")
 
 # The stamp's name inside the tree (extract_wheels.py's STAMP_NAME).
 STAMP_NAME = ".rules_torch_stamp"
@@ -71,7 +70,7 @@ def _cell_tree_impl(ctx):
         mnemonic = "TorchInstallCell",
         progress_message = "Installing {} wheels of cell {}".format(len(ctx.files.wheels), ctx.attr.cell),
         # The interpreter is the Python toolchain's (automatic exec groups, Bazel 9).
-        toolchain = _PYTHON_TOOLCHAIN,
+        toolchain = PYTHON_TOOLCHAIN,
     )
     ready = _ready(ctx, site_packages, stamp)
     identity = _identity(ctx, interpreter, tools)
@@ -117,7 +116,7 @@ def _identity(ctx, interpreter, tools):
         outputs = [stamp, lib_dirs],
         mnemonic = "TorchCellStamp",
         progress_message = "Reading the wheels of cell {}".format(ctx.attr.cell),
-        toolchain = _PYTHON_TOOLCHAIN,
+        toolchain = PYTHON_TOOLCHAIN,
     )
     return struct(stamp = stamp, lib_dirs = lib_dirs)
 
@@ -206,6 +205,6 @@ cell_tree = rule(
         "_extractor": attr.label(default = "//torch/private/tools:extract_wheels.py", allow_single_file = True),
         "_layer_tool": attr.label(default = "//torch/private/tools:image_layers.py", allow_single_file = True),
     },
-    toolchains = [_PYTHON_TOOLCHAIN],
+    toolchains = [PYTHON_TOOLCHAIN],
     provides = [TorchCellInfo],
 )

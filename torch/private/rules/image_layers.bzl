@@ -14,10 +14,9 @@ The image's layout (paths inside the image):
   toolchain's interpreter too (interpreter layer).
 """
 
-load(":layer.bzl", "toolchain_interpreter", "write_layer")
+load(":layer.bzl", "write_layer")
+load(":python_toolchain.bzl", "PYTHON_TOOLCHAIN", "toolchain_interpreter")
 load(":runtime.bzl", "collect_runtime", "runfiles_path", "torch_runtime_aspect")
-
-_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
 def _hermetic_interpreter(runtime):
     """The toolchain's interpreter files when they are build inputs (a hermetic Python), else []."""
@@ -40,7 +39,7 @@ def _linked(ctx, name, layer):
 def _image_layers_impl(ctx):
     binary = ctx.attr.binary
     name = binary.label.name
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+    runtime = ctx.toolchains[PYTHON_TOOLCHAIN].py3_runtime
     tools = toolchain_interpreter(ctx)
     trees = collect_runtime([binary]).trees.to_list()
     run_dir = "app/bin/{}.runfiles".format(name)
@@ -124,5 +123,5 @@ torch_py_image_layers_rule = rule(
         "warn_mb": attr.int(default = 200, doc = "Warn when a layer is larger than this (MB)."),
         "_tool": attr.label(default = "//torch/private/tools:image_layers.py", allow_single_file = True),
     },
-    toolchains = [_PYTHON_TOOLCHAIN],
+    toolchains = [PYTHON_TOOLCHAIN],
 )

@@ -5,21 +5,7 @@ images) and image_layers.bzl (a binary's deps, interpreter and app layers). The 
 image_layers.py's.
 """
 
-_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
-
-def toolchain_interpreter(ctx):
-    """The Python toolchain's interpreter, to run a tool in an action.
-
-    Args:
-      ctx: the context of a rule that has the Python toolchain.
-
-    Returns:
-      (executable: File or path string, its files: depset).
-    """
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    if runtime.interpreter:
-        return runtime.interpreter, runtime.files
-    return runtime.interpreter_path, depset()
+load(":python_toolchain.bzl", "PYTHON_TOOLCHAIN")
 
 def write_layer(ctx, out, lines, inputs, what, tool, interpreter, warn_mb = 200):
     """Registers the action that writes layer `out` from spec `lines`.
@@ -55,5 +41,5 @@ def write_layer(ctx, out, lines, inputs, what, tool, interpreter, warn_mb = 200)
         # the tree's own); a sandbox would stage it one symlink per file (20,000 for CUDA torch).
         execution_requirements = {"no-sandbox": "1"},
         # The interpreter is the Python toolchain's (automatic exec groups, Bazel 9).
-        toolchain = _PYTHON_TOOLCHAIN,
+        toolchain = PYTHON_TOOLCHAIN,
     )

@@ -2,9 +2,11 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("@rules_python//python:defs.bzl", "PyInfo")
-load("//torch/private/lock:labels.bzl", "GPU_TAG")
+load("//torch/private/contracts:labels.bzl", "GPU_TAG")
+load("//torch/private/contracts:shell.bzl", "shell_word")
 load("//torch/private/lock:variants.bzl", "cuda_needs")
 load(":cell_tree.bzl", "TorchCellInfo")
+load(":python_toolchain.bzl", "PYTHON_TOOLCHAIN")
 
 TorchRuntimeInfo = provider(
     doc = "What a torch program needs at run time from its dependencies: where their shared libraries are.",
@@ -13,8 +15,6 @@ TorchRuntimeInfo = provider(
         "trees": "depset of TorchCellInfo: the installed cell trees (`cell`, `site_packages`, `lib_dirs`, `stamp`, and how to install the tree again: `wheels`, `extractor`).",
     },
 )
-
-_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
 def runfiles_path(ctx, file):
     """The runfiles-root-relative path of a file.
@@ -88,17 +88,6 @@ def collect_runtime(deps):
         lib_dirs = depset(transitive = [f.lib_dirs for f in found]),
         trees = depset(transitive = [f.trees for f in found]),
     )
-
-def shell_quote(text):
-    """`text` as one word of a POSIX shell.
-
-    Args:
-      text: a string.
-
-    Returns:
-      It in single quotes.
-    """
-    return "'" + text.replace("'", "'\\''") + "'"
 
 def _import_dirs(ctx, binary):
     """Runfiles directories to put on PYTHONPATH, and the repositories with generated files.
@@ -330,7 +319,7 @@ def interpreter_origin(runtime):
 
 def _executable_impl(ctx):
     binary = ctx.attr.binary
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+    runtime = ctx.toolchains[PYTHON_TOOLCHAIN].py3_runtime
     plan = ctx.actions.declare_file(ctx.label.name + ".launch")
 
     # gpu_check.py only where the launcher runs it: in a binary's runfiles, py_binary's legacy
@@ -347,7 +336,7 @@ def _executable_impl(ctx):
         template = ctx.file._template,
         output = launcher,
         is_executable = True,
-        substitutions = {"%PLAN%": shell_quote(runfiles_path(ctx, plan))},
+        substitutions = {"%PLAN%": shell_word(runfiles_path(ctx, plan))},
     )
     binary_runfiles = binary[DefaultInfo].default_runfiles
     if ctx.attr._stage_trees:
@@ -390,7 +379,7 @@ torch_executable = rule(
     doc = "The launcher of torch_py_binary.",
     attrs = _executable_attrs(stage_trees = True),
     executable = True,
-    toolchains = [_PYTHON_TOOLCHAIN],
+    toolchains = [PYTHON_TOOLCHAIN],
 )
 
 def _test_rule(doc, exec_groups = {}):
@@ -399,7 +388,7 @@ def _test_rule(doc, exec_groups = {}):
         doc = doc,
         attrs = _executable_attrs(stage_trees = False),
         test = True,
-        toolchains = [_PYTHON_TOOLCHAIN],
+        toolchains = [PYTHON_TOOLCHAIN],
         exec_groups = exec_groups,
     )
 

@@ -1,8 +1,7 @@
 """The hub's fallback target: fails analysis with what was asked, what is locked, and the fix."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
-load("//torch/private/lock:details.bzl", "details_fix")
-load("//torch/private/lock:lock.bzl", "relock_command")
+load("//torch/private/contracts:no_match.bzl", "fix_line")
 
 _OS = {
     "linux": "@platforms//os:linux",
@@ -24,66 +23,44 @@ def _target_platform(ctx):
     name = "{}_{}".format(os[0], cpu[0])
     return {"macos_aarch64": "macos_arm64", "windows_x86_64": "windows_amd64"}.get(name, name)
 
-def fix_line(details, variant, platform, python):
-    """The message's fix line.
-
-    The hub's own (`fix`, `{variant}` substituted), or the lock command that adds the cell asked
-    for (`relock`: the lock's request and its path).
-
-    Args:
-      details: the hub's details (lock/details.bzl).
-      variant: the variant asked for ("" when none was).
-      platform: the target platform's lock name ("" when unknown).
-      python: the Python version asked for ("" for the hub's default).
-
-    Returns:
-      One line of text.
-    """
-    how = details_fix(details)
-    if how.fix != None:
-        return how.fix.replace("{variant}", variant or "<variant>")
-    relock = how.relock_by_variant.get(variant) or how.relock
-    return "to build this combination, lock it:\n    " + relock_command(
-        relock["request"],
-        variants = [variant] if variant else None,
-        platforms = [platform] if platform else None,
-        pythons = [python] if python else None,
-        output = relock["output"],
-    )
-
 def _unavailable_impl(ctx):
-    details = json.decode(ctx.attr.details)
     variant = ctx.attr._variant[BuildSettingInfo].value
     platform = _target_platform(ctx)
     if not variant:
-        variant = details["default_variant"]
+        variant = ctx.attr.default_variant
         how = "the hub's default_variant"
     else:
         how = "--@rules_torch//torch:variant"
-    fix = fix_line(details, variant, "" if platform == _UNKNOWN_PLATFORM else platform, ctx.attr.python)
+    fix = fix_line(ctx.attr.fixes, variant, "" if platform == _UNKNOWN_PLATFORM else platform)
     fail((
         "rules_torch: @{hub} has no torch for variant '{variant}' (from {how}) on {platform}{python}.\n" +
         "  available in {lock}: {cells}\n" +
         "  {fix}\n" +
         "  or pick a locked variant, e.g. --config={example} (--@rules_torch//torch:variant={example_variant})"
     ).format(
-        hub = details["hub"],
+        hub = ctx.attr.hub,
         variant = variant or "(none: the flag is unset and the hub has no default_variant)",
         how = how,
         platform = platform,
         python = " for Python {} (from @rules_python//python/config_settings:python_version)".format(ctx.attr.python) if ctx.attr.python else "",
-        lock = details["lock"],
-        cells = ", ".join(details["cells"]),
+        lock = ctx.attr.lock,
+        cells = ", ".join(ctx.attr.cells),
         fix = fix,
-        example = details["example_config"],
-        example_variant = details["example_variant"],
+        example = ctx.attr.example_config,
+        example_variant = ctx.attr.example_variant,
     ))
 
 torch_unavailable = rule(
     implementation = _unavailable_impl,
-    doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches.",
+    doc = "Fails analysis with an actionable message; the hub selects it when no spoke matches. The hub's generator decides the message (contracts/no_match.bzl).",
     attrs = {
-        "details": attr.string(mandatory = True, doc = "JSON of lock/details.bzl's lock_details or pip_hub_details."),
+        "cells": attr.string_list(doc = "What the hub has, one description per cell (\"cpu on linux_x86_64\")."),
+        "default_variant": attr.string(doc = "The hub's default_variant (\"\" for none): the variant asked for when the flag is unset."),
+        "example_config": attr.string(mandatory = True, doc = "A --config that builds."),
+        "example_variant": attr.string(mandatory = True, doc = "A variant the hub has."),
+        "fixes": attr.string_dict(mandatory = True, doc = "The fix line of each request: no_match.bzl's fix_table."),
+        "hub": attr.string(mandatory = True, doc = "The hub's name."),
+        "lock": attr.string(mandatory = True, doc = "Where the hub's cells come from, as shown in messages."),
         "python": attr.string(doc = "The Python version asked for, when it is not the hub's default one."),
         "_cpu_aarch64": attr.label(default = _CPU["aarch64"]),
         "_cpu_x86_64": attr.label(default = _CPU["x86_64"]),

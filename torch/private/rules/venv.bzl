@@ -9,9 +9,9 @@ first-party sources and bazel-bin for generated ones. Nothing is copied.
 """
 
 load("@rules_python//python:defs.bzl", "PyInfo")
-load(":runtime.bzl", "collect_runtime", "interpreter_origin", "runfiles_path", "shell_quote", "torch_runtime_aspect", "venv_site_packages")
-
-_PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
+load("//torch/private/contracts:shell.bzl", "shell_word")
+load(":python_toolchain.bzl", "PYTHON_TOOLCHAIN")
+load(":runtime.bzl", "collect_runtime", "interpreter_origin", "runfiles_path", "torch_runtime_aspect", "venv_site_packages")
 
 # What Python imports from a directory on sys.path (sources, stubs, extension modules).
 _IMPORTABLE = (".py", ".pyi", ".so", ".pyd")
@@ -79,12 +79,12 @@ def _interpreter(ctx, trees):
     """(the launcher's shell word for the interpreter, its runfiles, where it comes from)."""
     chosen = [t.interpreter for t in trees if t.interpreter]
     if chosen:
-        return '"$runfiles"/' + shell_quote(runfiles_path(ctx, chosen[0])), ctx.runfiles(files = [chosen[0]]), "the python_interpreter_target " + str(chosen[0].owner)
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
+        return '"$runfiles"/' + shell_word(runfiles_path(ctx, chosen[0])), ctx.runfiles(files = [chosen[0]]), "the python_interpreter_target " + str(chosen[0].owner)
+    runtime = ctx.toolchains[PYTHON_TOOLCHAIN].py3_runtime
     if runtime.interpreter_path:
-        return shell_quote(runtime.interpreter_path), ctx.runfiles(), interpreter_origin(runtime)
+        return shell_word(runtime.interpreter_path), ctx.runfiles(), interpreter_origin(runtime)
     files = ctx.runfiles(files = [runtime.interpreter], transitive_files = runtime.files)
-    return '"$runfiles"/' + shell_quote(runfiles_path(ctx, runtime.interpreter)), files, interpreter_origin(runtime)
+    return '"$runfiles"/' + shell_word(runfiles_path(ctx, runtime.interpreter)), files, interpreter_origin(runtime)
 
 def _venv_impl(ctx):
     runtime_info = collect_runtime(ctx.attr.deps)
@@ -106,12 +106,12 @@ def _venv_impl(ctx):
         "set -eu",
         "case $0 in /*) self=$0 ;; *) self=$(pwd)/$0 ;; esac",
         "runfiles=$self.runfiles",
-        '[ -e "$runfiles"/{0} ] || runfiles=${{RUNFILES_DIR:-}}'.format(shell_quote(maker)),
-        'if [ -z "$runfiles" ] || [ ! -e "$runfiles"/{} ]; then'.format(shell_quote(maker)),
+        '[ -e "$runfiles"/{0} ] || runfiles=${{RUNFILES_DIR:-}}'.format(shell_word(maker)),
+        'if [ -z "$runfiles" ] || [ ! -e "$runfiles"/{} ]; then'.format(shell_word(maker)),
         '  echo "rules_torch: $0 has no runfiles beside it: make the venv with bazel run {}" >&2'.format(_shown(ctx.label)),
         "  exit 2",
         "fi",
-        'exec {} -S -s "$runfiles"/{} "$runfiles" {} "$@"'.format(python, shell_quote(maker), shell_quote(runfiles_path(ctx, manifest))),
+        'exec {} -S -s "$runfiles"/{} "$runfiles" {} "$@"'.format(python, shell_word(maker), shell_word(runfiles_path(ctx, manifest))),
         "",
     ]), is_executable = True)
 
@@ -130,7 +130,7 @@ def _venv_impl(ctx):
 torch_py_venv = rule(
     implementation = _venv_impl,
     executable = True,
-    toolchains = [_PYTHON_TOOLCHAIN],
+    toolchains = [PYTHON_TOOLCHAIN],
     doc = """A standard venv of `deps`, made by `bazel run`, for editors, type checkers and notebooks.
 
 `bazel run //pkg:name` creates (or refreshes) a venv at `.venv` in the workspace, or at the path
