@@ -105,3 +105,35 @@ def test_a_tree_not_on_this_disk_is_installed_from_the_wheels_once(program, tmp_
     assert "installing" not in second.stderr, second.stderr[-2000:]
     assert sorted(p.name for p in cache.iterdir()) == [stamp.strip(), stamp.strip() + ".lock"], "no half-installed tree left behind"
     assert {p: p.stat().st_mtime_ns for p in tree.rglob("*")} == before, "the test wrote into the shared tree"
+
+
+@pytest.mark.parametrize(
+    ("base", "why"),
+    [
+        ("tree:1", "'tree:1' names tree record 1, but the plan gives 1 before this one"),
+        ("root:0", "'root:0' names root record 0, but the plan gives 0 before this one"),
+        ("tree0", "'tree0' is none of -, root:N, tree:N"),  # the shell variable of plans before
+        ("tree:00", "'tree:00' is none of -, root:N, tree:N"),
+        ("tree:0;x=1", "'tree:0;x=1' is none of -, root:N, tree:N"),
+    ],
+)
+def test_a_plan_that_refers_to_no_earlier_record_is_refused(program, tmp_path, base, why):
+    # The plan names no shell variable: an import's base is the index of a tree (or root) record
+    # before it, which the launcher checks before it reads one.
+    manifest = Path(str(program) + ".runfiles_manifest")
+    lines = []
+    for line in manifest.read_text().splitlines():
+        key, _, target = line.partition(" ")
+        if key.endswith("/import_torch_test.launch"):
+            plan = Path(target).read_text()
+            assert "\nimport\ttree:0\t" in plan, plan
+            (tmp_path / "plan").write_text(plan.replace("\nimport\ttree:0\t", f"\nimport\t{base}\t", 1))
+            target = str(tmp_path / "plan")
+        lines.append(f"{key} {target}")
+    (tmp_path / "copy.runfiles_manifest").write_text("\n".join(lines) + "\n")
+    copy = tmp_path / "copy"
+    shutil.copy(program, copy)
+    result = _run(copy, tmp_path)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert f"import record: {why}" in result.stderr and "rebuild the program" in result.stderr, result.stderr[-2000:]
+    assert "OK" not in result.stderr, "the program ran"

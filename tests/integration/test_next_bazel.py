@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 
 import pytest
-from harness import NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO
+from harness import BAZEL, NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO
 
 EXAMPLE = REPO / "examples" / "basic"
 
@@ -49,3 +50,31 @@ def test_example_runs(example):
     result = example.bazel("run", "//:main")
     assert result.returncode == 0, result.stdout[-6000:]
     assert "torch 2.13.0+cpu" in result.stdout and "fitted" in result.stdout, result.stdout[-3000:]
+
+
+# Bazel 8/9 flags this Bazel does not have, so tools/next_bazel.bazelrc cannot set them: the
+# README's Compatibility section says, for each, what we read and what a user does. A Bazel here
+# that accepts one fails this test: the flag then belongs in next_bazel.bazelrc.
+LACKING = (
+    "--incompatible_disable_autoloads_in_main_repo",
+    "--incompatible_repo_env_ignores_action_env",
+    "--incompatible_compact_repo_mapping_manifest",
+    "--incompatible_locations_prefers_executable",
+    "--@bazel_tools//tools/test:incompatible_use_default_test_toolchain",
+    "--incompatible_remove_ctx_py_fragment",
+    "--incompatible_remove_ctx_bazel_py_fragment",
+)
+
+
+@pytest.mark.parametrize("flag", LACKING)
+def test_each_flag_this_bazel_lacks_is_documented(flag):
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### Compatibility") : readme.index("### The lock")]
+    assert f"`{flag}`" in section, f"README's Compatibility section does not say what {flag} means for rules_torch"
+    assert flag in (REPO / "tools" / "next_bazel.bazelrc").read_text(), f"next_bazel.bazelrc's header does not list {flag}"
+    result = subprocess.run(
+        [str(BAZEL), "build", "--nobuild", flag, "//tests/starlark:BUILD.bazel"], cwd=REPO, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    refused = "Unrecognized option" in result.stderr or "no such target" in result.stderr
+    assert result.returncode != 0 and refused, f"this Bazel accepts {flag}: add it to tools/next_bazel.bazelrc\n{result.stderr[-2000:]}"

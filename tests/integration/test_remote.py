@@ -189,10 +189,11 @@ def cpu_workspace(ws, module_name: str | None = None):
     return ws
 
 
-def _test_actions(ws, *flags: str) -> dict[str, tuple[str, str]]:
-    """{test name: (execution platform, its Pool property or "")} of every TestRunner action,
-    by aquery (whose ExecutionInfo shows the exec properties among the execution requirements)."""
-    out = _ok(ws.bazel("aquery", *flags, 'mnemonic("TestRunner", //... + //:own_pool_test)'))
+def _test_actions(ws, *flags: str, mnemonic: str = "TestRunner") -> dict[str, tuple[str, str]]:
+    """{test name: (execution platform, its Pool property or "")} of every TestRunner action (or
+    another mnemonic's), by aquery (whose ExecutionInfo shows the exec properties among the
+    execution requirements)."""
+    out = _ok(ws.bazel("aquery", *flags, f'mnemonic("{mnemonic}", //... + //:own_pool_test)'))
     actions = {}
     for block in out.split("\naction ")[1:]:
         name = re.search(r"Target: //:(\S+)", block).group(1)
@@ -211,14 +212,18 @@ def test_gpu_tests_go_to_the_gpu_platform_when_routed(workspace_factory):
     assert routed["matmul_test"] == ("@platforms//host:host", ""), routed
     assert {routed[f"gpu_{i}_test"] for i in range(3)} == {("//:gpu_workers", "gpu")}, routed
     assert routed["own_pool_test"] == ("//:gpu_workers", "big"), routed
+    # Only the test action: the tests' build actions (writing the launcher's plan) stay on the host.
+    plans = _test_actions(ws, *ROUTE, mnemonic="FileWrite")
+    assert {plans[f"gpu_{i}_test"][0] for i in range(3)} == {"@platforms//host:host"}, plans
     # The platform registered but the flag not set: GPU tests run where the others do.
     unrouted = _test_actions(ws, ROUTE[0])
     assert {platform for platform, _ in unrouted.values()} == {"@platforms//host:host"}, unrouted
-    # Routed with no GPU platform: analysis fails (Bazel's message names the Python toolchain,
-    # which no platform with the constraint offers; the README's error table explains it), and
-    # --toolchain_resolution_debug names the missing constraint.
+    # Routed with no GPU platform: analysis fails (no execution platform for the test action's
+    # group; the README's error table explains it), and --toolchain_resolution_debug names the
+    # missing constraint.
     out = ws.bazel("build", "--nobuild", ROUTE[1], "--toolchain_resolution_debug=//:gpu_0_test", "//:gpu_0_test").stdout
     assert "While resolving toolchains for target //:gpu_0_test" in out, out[-3000:]
+    assert "Unable to find an execution platform for target platform" in out, out[-3000:]
     assert "it is missing constraint @@rules_torch~//torch/platforms:gpu" in out.replace("+", "~"), out[-3000:]
 
 

@@ -62,6 +62,24 @@ def _plan(env):
 def _records(plan, kind):
     return [record[1:] for record in plan if record[0] == kind]
 
+def _check_bases(env, plan):
+    """Checks that each lib or import record's base is `-`, or `root:N` / `tree:N` of an earlier record.
+
+    `root:N` and `tree:N` name the N-th root or tree record (from 0) before it: the plan names no
+    shell variable.
+    """
+    seen = {"root": 0, "tree": 0}
+    for record in plan:
+        if record[0] in seen:
+            seen[record[0]] += 1
+        elif record[0] in ("lib", "import") and record[1] != "-":
+            kind, _, index = record[1].partition(":")
+            asserts.true(
+                env,
+                kind in seen and index.isdigit() and str(int(index)) == index and int(index) < seen[kind],
+                "{} record's base {} is not -, root:N or tree:N of an earlier record: {}".format(record[0], record[1], plan),
+            )
+
 def _test_launcher_test_impl(ctx):
     env = analysistest.begin(ctx)
     target = analysistest.target_under_test(env)
@@ -81,9 +99,13 @@ def _test_launcher_test_impl(ctx):
     (tree,) = _records(plan, "tree")
 
     # No tree in the runfiles ("-"): the launcher reads it beside the ticket, or installs it.
-    asserts.equals(env, ["tree0", "-", _CELL], [tree[0], tree[2], tree[3]])
-    asserts.true(env, tree[1].endswith("/site-packages.ready") and tree[4].endswith("/lib_dirs.txt"), tree)
-    asserts.true(env, tree[5].endswith("extract_wheels.py") and tree[6].endswith(".whl"), tree)
+    asserts.equals(env, ["-", _CELL], [tree[1], tree[2]])
+    asserts.true(env, tree[0].endswith("/site-packages.ready") and tree[3].endswith("/lib_dirs.txt"), tree)
+    asserts.true(env, tree[4].endswith("extract_wheels.py") and tree[5].endswith(".whl"), tree)
+
+    # The tree's directory on PYTHONPATH is the tree record's: found once, where it lies.
+    asserts.true(env, ["tree:0", "-", "-", "0"] in _records(plan, "import"), _records(plan, "import"))
+    _check_bases(env, plan)
     (lib,) = _records(plan, "lib")
     asserts.true(env, lib[1].endswith("tests/starlark/testdata") and lib[2].endswith("testdata/libfake_native.so"), lib)
     asserts.equals(env, ["tests/starlark/testdata/subject.py"], [p[0].partition("/")[2] for p in _records(plan, "program")])
@@ -101,7 +123,7 @@ def _binary_launcher_test_impl(ctx):
     hidden = _basenames(target[OutputGroupInfo]._hidden_top_level_INTERNAL_.to_list())
     asserts.true(env, "site-packages" in hidden, "the tree is not built with the binary: {}".format(hidden))
     (tree,) = _records(_plan(env), "tree")
-    asserts.true(env, tree[2].endswith("/site-packages"), "a binary's tree is in its runfiles: {}".format(tree))
+    asserts.true(env, tree[1].endswith("/site-packages"), "a binary's tree is in its runfiles: {}".format(tree))
     return analysistest.end(env)
 
 _binary_launcher_test = analysistest.make(_binary_launcher_test_impl)
@@ -190,7 +212,7 @@ def rules_test_suite(name):
         wheels = ["testdata/fake_torch-2.5.1-cp311-cp311-linux_x86_64.whl"],
         tags = ["manual"],
     )
-    py_library(name = "fake_torch", data = [":fake_cell"], tags = ["manual"])
+    py_library(name = "fake_torch", data = [":fake_cell"], imports = ["site-packages"], tags = ["manual"])
     py_library(name = "fake_native", data = ["testdata/libfake_native.so"], tags = ["manual"])
     torch_py_library(name = "uses_torch", deps = [":fake_torch", ":fake_native"], tags = ["manual"])
     torch_py_test(name = "subject_test", srcs = ["testdata/subject.py"], main = "testdata/subject.py", deps = [":uses_torch"], tags = ["manual"])

@@ -5,13 +5,8 @@ load("@rules_python//python:defs.bzl", "py_binary", "py_library")
 load("//torch/private/contracts:labels.bzl", "GPU_TAG")
 load("//torch/private/rules:cc.bzl", "torch_cc_extension_rule")
 load("//torch/private/rules:image_layers.bzl", "torch_py_image_layers_rule")
-load("//torch/private/rules:runtime.bzl", "torch_executable", "torch_test")
+load("//torch/private/rules:runtime.bzl", "torch_executable", "torch_gpu_test", "torch_test")
 load("//torch/private/rules:venv.bzl", "torch_py_venv")
-
-# What a test tagged GPU_TAG adds to its exec_compatible_with: with
-# --@rules_torch//torch:route_gpu_tests, an execution platform with @rules_torch//torch/platforms:gpu
-# (torch/platforms/BUILD.bazel).
-_GPU_TEST = Label("//torch/platforms:gpu_test")
 
 # Attributes that belong to the outer (launcher) target rather than the inner py_binary.
 _OUTER_ATTRS = ["args", "env", "visibility", "tags", "testonly", "compatible_with", "target_compatible_with", "exec_compatible_with", "exec_properties"]
@@ -56,8 +51,8 @@ def _executable(rule, name, is_test, kwargs):
     main = _main(name, srcs, kwargs.pop("main", None))
     outer = {k: kwargs.pop(k) for k in _OUTER_ATTRS + (_TEST_ATTRS if is_test else []) if k in kwargs}
     if is_test and GPU_TAG in (outer.get("tags") or []):
-        # Routed to the GPU platform with --@rules_torch//torch:route_gpu_tests; else anywhere.
-        outer["exec_compatible_with"] = (outer.get("exec_compatible_with") or []) + [_GPU_TEST]
+        # Its test action routed to the GPU platform with --@rules_torch//torch:route_gpu_tests.
+        rule = torch_gpu_test
     py_binary(
         name = name + ".py_binary",
         main = main,
@@ -92,10 +87,12 @@ def torch_py_test(name, **kwargs):
     """A py_test behind rules_torch's launcher, so torch's shared libraries load at runtime.
 
     Takes every attribute of py_test (srcs, deps, data, main, args, env, size, timeout, ...).
-    A test tagged `requires-gpu` asks for an execution platform with
+    A test tagged `requires-gpu` runs its test action on an execution platform with
     `@rules_torch//torch/platforms:gpu` when `--@rules_torch//torch:route_gpu_tests` is set, so
     remote execution runs it on the GPU workers that platform's `exec_properties` name (its own
     `exec_properties` win on a shared key); without the flag it runs where the other tests run.
+    The constraint is on its `test` exec group (the same on Bazel 7, 8 and 9); its own
+    `exec_compatible_with` applies to its build actions.
     Routed, it fails before its program runs when the worker has no usable CUDA device, naming
     the worker's NVIDIA driver (or its absence), the cell's CUDA and the minimum driver it needs:
     a GPU test that skips on a GPU worker would report PASSED having run no GPU op. Unrouted (a

@@ -180,15 +180,29 @@ join() { # join VAR ENTRY: append ENTRY to the colon list in VAR
   if [ -z "$_v" ]; then eval "$1=\$2"; else eval "$1=\"\$_v:\$2\""; fi
 }
 
-# locate BASE REL PROBE DEPTH: sets `loc` to a directory of a lib or import record: REL under
-# $BASE (a root or tree name the plan set before), or with BASE "-", runfiles directory REL.
+# locate BASE REL PROBE DEPTH: sets `loc` to a directory of a lib or import record: with BASE
+# "-", runfiles directory REL; with root:N or tree:N, REL under the directory of the plan's N-th
+# root or tree record (from 0) read before it. Those directories are kept in variables of this
+# launcher's own (root_N, tree_N); an index is used only once checked: digits, below the count.
+roots=0 trees=0
 locate() {
-  if [ "$1" = - ]; then
-    loc=$(rloc "$2" "$3" "$4")
-    return
-  fi
-  eval "loc=\$$1"
+  case $1 in
+    -) loc=$(rloc "$2" "$3" "$4"); return ;;
+    root:*) n=${1#root:} count=$roots ;;
+    tree:*) n=${1#tree:} count=$trees ;;
+    *) n= count=0 ;;
+  esac
+  case $n in
+    '' | *[!0-9]* | 0?*) bad_plan "'$1' is none of -, root:N, tree:N (N a number from 0)" ;;
+  esac
+  [ "$n" -lt "$count" ] || bad_plan "'$1' names ${1%%:*} record $n, but the plan gives $count before this one"
+  eval "loc=\$${1%%:*}_$n"
   [ "$2" = - ] || loc=$loc/$2
+}
+
+bad_plan() { # bad_plan WHY: the plan is not one this launcher can read
+  echo "rules_torch launcher: $plan: $kind record: $1 (a damaged plan, or a launcher and a plan of two rules_torch versions?); rebuild the program" >&2
+  exit 1
 }
 
 # run_plan: reads the plan (runtime.bzl's _plan documents its records), in its order.
@@ -200,7 +214,11 @@ run_plan() {
       target) target=$a ;;
       origin) origin=$a ;;
       interpreter) if [ "$a" = path ]; then python=$b; else python=$(rloc "$b" "$b" 0); fi ;;
-      root) eval "$a=\$(rloc \"\$b\" \"\$c\" \"\$d\" real)" ;;
+      root)
+        dir=$(rloc "$a" "$b" "$c" real)
+        eval "root_$roots=\$dir"
+        roots=$((roots + 1))
+        ;;
       cache) tree_cache=$a ;;
       gpu)
         gpu_needs="${gpu_needs:+$gpu_needs:}$b $c $d"
@@ -210,17 +228,18 @@ run_plan() {
       lib) locate "$a" "$b" "$c" "$d" && join libs "$loc" ;;
       python) want_python "$a" "$b" ;;
       tree)
-        s=$(rloc "$b" "$b" 0) l=$(rloc "$e" "$e" 0)
-        [ "$c" != - ] || c=
+        s=$(rloc "$a" "$a" 0) l=$(rloc "$d" "$d" 0)
+        [ "$b" != - ] || b=
         # The wheels: the rest of the record, one field each.
         set -f
         oldifs=$IFS IFS=$tab
         # shellcheck disable=SC2086 # split on tabs, no globbing
-        set -- $rest
+        set -- $f${rest:+$tab$rest}
         IFS=$oldifs
         set +f
-        rtree "$s" "$c" "$d" "$f" "$@"
-        eval "$a=\$tree"
+        rtree "$s" "$b" "$c" "$e" "$@"
+        eval "tree_$trees=\$tree"
+        trees=$((trees + 1))
         while IFS= read -r dir; do join libs "$tree/$dir"; done <"$l"
         ;;
       import) locate "$a" "$b" "$c" "$d" && join pypath "$loc" ;;

@@ -153,23 +153,24 @@ def venv_site_packages(ctx, info):
                 dirs.append(directory)
     return dirs
 
-def _locate(ctx, directory, probe, depth, generated, roots, records):
+def _locate(ctx, directory, probe, depth, generated, bases, records):
     """Where the launcher finds runfiles directory `directory`: a lib or import record's fields.
 
-    Returns [base, rel, probe, depth] (see _plan). Another repository's directory of source files is used where it lies (rloc ... real in the
-    launcher); its repository's real root is found once, with one probe, for all its dirs (a
-    `root` record, appended to `records` the first time). A cell's tree is found once, where it
-    lies (its `tree` record).
+    Returns [BASE, REL, PROBE, DEPTH] (see _plan). Another repository's directory of source files
+    is used where it lies (rloc ... real in the launcher); its repository's real root is found
+    once, with one probe, for all its dirs (a `root` record, appended to `records` the first
+    time). A cell's tree is found once, where it lies (its `tree` record). `bases` maps a
+    repository name or a tree's runfiles path to the BASE that refers to its record.
     """
-    if directory in roots:
-        return [roots[directory], "-", "-", "0"]
+    if directory in bases:
+        return [bases[directory], "-", "-", "0"]
     repo = directory.partition("/")[0]
     if repo == ctx.workspace_name or repo in generated:
         return ["-", directory, probe, str(depth)]
-    if repo not in roots:
-        roots[repo] = "root{}".format(len(roots))
-        records.append(["root", roots[repo], repo, probe, str(probe.count("/"))])
-    return [roots[repo], directory[len(repo) + 1:] if len(directory) > len(repo) else "-", "-", "0"]
+    if repo not in bases:
+        bases[repo] = "root:{}".format(len([r for r in records if r[0] == "root"]))
+        records.append(["root", repo, probe, str(probe.count("/"))])
+    return [bases[repo], directory[len(repo) + 1:] if len(directory) > len(repo) else "-", "-", "0"]
 
 def _without_trees(ctx, runfiles, trees):
     """`runfiles` less `trees` (the install actions' outputs: the cell trees, their stamps and lib_dirs), everything else kept.
@@ -226,11 +227,10 @@ def _gpu_records(ctx, trees):
             ])
     return records
 
-def _tree_record(ctx, name, tree, staged):
+def _tree_record(ctx, tree, staged):
     """The `tree` record of a cell's installed tree (see rtree in the launcher)."""
     return [
         "tree",
-        name,
         runfiles_path(ctx, _staged(ctx, tree)[0]),
         runfiles_path(ctx, tree.site_packages) if staged else "-",
         tree.cell,
@@ -247,11 +247,13 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
         target       LABEL                         for messages
         origin       TEXT                          where the interpreter comes from, for messages
         interpreter  path|runfiles  PATH           the interpreter: absolute, or in the runfiles
-        root         NAME  REPO  PROBE  DEPTH      $NAME: another repository's real root, found
-                                                   through PROBE, a file DEPTH levels below it
-        lib          BASE  REL  PROBE  DEPTH       a directory for LD_LIBRARY_PATH: REL under
-                                                   $BASE (a root or tree NAME), or, with BASE -,
-                                                   runfiles directory REL found through PROBE
+        root         REPO  PROBE  DEPTH            another repository's real root, found through
+                                                   PROBE, a file DEPTH levels below it
+        lib          BASE  REL  PROBE  DEPTH       a directory for LD_LIBRARY_PATH: with BASE -,
+                                                   runfiles directory REL, found through PROBE;
+                                                   with BASE root:N or tree:N, REL (- for none)
+                                                   under the directory of the plan's N-th root or
+                                                   tree record (from 0), which comes before it
         python       VERSION  CELL                 the interpreter must be Python VERSION
         cache        DIR                           a test's tree cache (//torch:tree_cache)
         gpu          CHECK  CELL  CUDA  MIN_DRIVER  ENFORCE
@@ -261,13 +263,16 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
                                                    test) the program CHECK (gpu_check.py, in the
                                                    runfiles only then) must find a usable device
                                                    before the program runs
-        tree         NAME  STAMP  TREE  CELL  LIB_DIRS  EXTRACTOR  WHEEL...
-                                                   $NAME: cell CELL's installed tree (rtree); the
+        tree         STAMP  TREE  CELL  LIB_DIRS  EXTRACTOR  WHEEL...
+                                                   cell CELL's installed tree (rtree); the
                                                    entries of LIB_DIRS go on LD_LIBRARY_PATH;
                                                    STAMP is a test's ticket (site-packages.ready)
                                                    or, with a tree cache, the stamp computed from
                                                    the wheels (site-packages.id)
         import       BASE  REL  PROBE  DEPTH       a directory for PYTHONPATH, as for lib
+
+    The plan names no shell variable: a record refers to a directory found earlier by its kind
+    and index (root:N, tree:N), which the launcher checks before it uses one.
     """
     records = [
         ["program", runfiles_path(ctx, ctx.file.main)],
@@ -275,20 +280,19 @@ def _plan(ctx, runtime, imports, generated, lib_dirs, trees):
         ["origin", interpreter_origin(runtime)],
         ["interpreter", "path", runtime.interpreter_path] if runtime.interpreter_path else ["interpreter", "runfiles", runfiles_path(ctx, runtime.interpreter)],
     ]
-    roots = {}
+    bases = {}
     for entry in sorted(lib_dirs.to_list(), key = lambda e: e.dir):
-        records.append(["lib"] + _locate(ctx, entry.dir, entry.probe, 1, generated, roots, records))
+        records.append(["lib"] + _locate(ctx, entry.dir, entry.probe, 1, generated, bases, records))
     for version, cell in sorted({t.python: t.cell for t in trees}.items()):
         records.append(["python", version, cell])
     if trees and _tree_cache(ctx):
         records.append(["cache", _tree_cache(ctx)])
     records.extend(_gpu_records(ctx, trees))
     for index, tree in enumerate(trees):
-        name = "tree{}".format(index)
-        roots[runfiles_path(ctx, tree.site_packages)] = name
-        records.append(_tree_record(ctx, name, tree, ctx.attr._stage_trees))
+        bases[runfiles_path(ctx, tree.site_packages)] = "tree:{}".format(index)
+        records.append(_tree_record(ctx, tree, ctx.attr._stage_trees))
     for directory, probe, depth in imports:
-        records.append(["import"] + _locate(ctx, directory, probe, depth, generated, roots, records))
+        records.append(["import"] + _locate(ctx, directory, probe, depth, generated, bases, records))
     for record in records:
         for field in record:
             if not field or "\t" in field or "\n" in field:
@@ -378,10 +382,27 @@ torch_executable = rule(
     toolchains = [PYTHON_TOOLCHAIN],
 )
 
-torch_test = rule(
-    implementation = _executable_impl,
-    doc = "The launcher of torch_py_test.",
-    attrs = _executable_attrs(stage_trees = False),
-    test = True,
-    toolchains = [PYTHON_TOOLCHAIN],
+def _test_rule(doc, exec_groups = {}):
+    return rule(
+        implementation = _executable_impl,
+        doc = doc,
+        attrs = _executable_attrs(stage_trees = False),
+        test = True,
+        toolchains = [PYTHON_TOOLCHAIN],
+        exec_groups = exec_groups,
+    )
+
+torch_test = _test_rule("The launcher of torch_py_test.")
+
+# A requires-gpu test's test action (its `test` exec group) runs on an execution platform with
+# //torch/platforms:gpu_test: :gpu with --@rules_torch//torch:route_gpu_tests, else :no_gpu, which
+# every platform has unless it says otherwise. The rule declares the group's constraint itself:
+# Bazel 7 and 8 copy a target's exec_compatible_with to its test action, Bazel 9 does not (its
+# test group asks for @bazel_tools//tools/test:default_test_toolchain_type instead, and
+# exec_group_compatible_with, which 7 lacks, would reach it), so a declared group is the one
+# spelling that routes the same on all three. Only the test action goes to the GPU workers; the
+# target's build actions (its plan, its launcher) run where any other target's do.
+torch_gpu_test = _test_rule(
+    "The launcher of a torch_py_test tagged requires-gpu.",
+    exec_groups = {"test": exec_group(exec_compatible_with = [str(Label("//torch/platforms:gpu_test"))])},
 )
