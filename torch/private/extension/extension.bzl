@@ -2,15 +2,13 @@
 
 load("//torch/private/lock:details.bzl", "lock_details")
 load("//torch/private/lock:labels.bzl", "GPU_TAG", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
-load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error")
+load("//torch/private/lock:lock.bzl", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error", _PACKAGES = "HUB_PACKAGES")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 load("//torch/private/repositories:hub.bzl", "hub", "hub_build_file", "requirements_bzl")
 load("//torch/private/repositories:libtorch_repo.bzl", "libtorch_repo")
 load("//torch/private/repositories:metadata.bzl", "reproducible_extension")
 load("//torch/private/repositories:pip_hub.bzl", "pip_hub", "pip_package_dir")
 load("//torch/private/repositories:spoke.bzl", "spoke")
-
-_PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
 
 def _label_path(label):
     return (label.package + "/" + label.name) if label.package else label.name

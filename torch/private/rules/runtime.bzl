@@ -3,6 +3,7 @@
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("@rules_python//python:defs.bzl", "PyInfo")
 load("//torch/private/lock:labels.bzl", "GPU_TAG")
+load("//torch/private/lock:shell.bzl", "shell_quote")
 load("//torch/private/lock:variants.bzl", "cuda_needs")
 load(":cell_tree.bzl", "TorchCellInfo")
 
@@ -88,17 +89,6 @@ def collect_runtime(deps):
         lib_dirs = depset(transitive = [f.lib_dirs for f in found]),
         trees = depset(transitive = [f.trees for f in found]),
     )
-
-def shell_quote(text):
-    """`text` as one word of a POSIX shell.
-
-    Args:
-      text: a string.
-
-    Returns:
-      It in single quotes.
-    """
-    return "'" + text.replace("'", "'\\''") + "'"
 
 def _import_dirs(ctx, binary):
     """Runfiles directories to put on PYTHONPATH, and the repositories with generated files.

@@ -3,16 +3,7 @@
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//torch/private/lock:details.bzl", "details_fix")
 load("//torch/private/lock:lock.bzl", "relock_command")
-
-_OS = {
-    "linux": "@platforms//os:linux",
-    "macos": "@platforms//os:macos",
-    "windows": "@platforms//os:windows",
-}
-_CPU = {
-    "aarch64": "@platforms//cpu:aarch64",
-    "x86_64": "@platforms//cpu:x86_64",
-}
+load("//torch/private/lock:tables.bzl", "PLATFORM_BY_OS_CPU", _CPU = "CPU_CONSTRAINTS", _OS = "OS_CONSTRAINTS")
 
 _UNKNOWN_PLATFORM = "an unknown platform"
 
@@ -22,7 +13,7 @@ def _target_platform(ctx):
     if not os or not cpu:
         return _UNKNOWN_PLATFORM
     name = "{}_{}".format(os[0], cpu[0])
-    return {"macos_aarch64": "macos_arm64", "windows_x86_64": "windows_amd64"}.get(name, name)
+    return PLATFORM_BY_OS_CPU.get(name, name)
 
 def fix_line(details, variant, platform, python):
     """The message's fix line.

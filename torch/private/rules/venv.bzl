@@ -9,7 +9,8 @@ first-party sources and bazel-bin for generated ones. Nothing is copied.
 """
 
 load("@rules_python//python:defs.bzl", "PyInfo")
-load(":runtime.bzl", "collect_runtime", "interpreter_origin", "runfiles_path", "shell_quote", "torch_runtime_aspect", "venv_site_packages")
+load("//torch/private/lock:shell.bzl", "shell_quote")
+load(":runtime.bzl", "collect_runtime", "interpreter_origin", "runfiles_path", "torch_runtime_aspect", "venv_site_packages")
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
