@@ -15,6 +15,7 @@ load("@rules_cc//cc:find_cc_toolchain.bzl", "CC_TOOLCHAIN_TYPE", "find_cc_toolch
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":cell_tree.bzl", "TorchCellInfo")
+load(":layer.bzl", "toolchain_interpreter")
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
 
@@ -27,12 +28,6 @@ TorchCcInfo = provider(
         "site_packages": "File: the cell's installed tree (a directory), where a CUDA cell's nvcc and CUDA headers are",
     },
 )
-
-def _interpreter(ctx):
-    runtime = ctx.toolchains[_PYTHON_TOOLCHAIN].py3_runtime
-    if runtime.interpreter:
-        return runtime.interpreter, runtime.files
-    return runtime.interpreter_path, depset()
 
 def _features(ctx, cc_toolchain):
     return cc_common.configure_features(
@@ -48,7 +43,7 @@ def _libtorch_impl(ctx):
     cell = ctx.attr.tree[TorchCellInfo]
     include = [ctx.actions.declare_directory(ctx.label.name + "/include")] if ctx.attr.include else []
     outputs = {path: ctx.actions.declare_file("{}/lib/{}".format(ctx.label.name, path.rpartition("/")[2])) for path in ctx.attr.libraries}
-    interpreter, tools = _interpreter(ctx)
+    interpreter, tools = toolchain_interpreter(ctx)
     args = ctx.actions.args()
     args.add(ctx.file._layout)
     args.add("--site-packages", cell.site_packages.path)

@@ -2,7 +2,7 @@
 
 Shared by cell_tree.bzl (a cell's cuda and torch layers: one copy per cell, whatever the number of
 images) and image_layers.bzl (a binary's deps, interpreter and app layers). The spec's format is
-image_layers.py's.
+image_layers.py's. The interpreter that runs such a tool (toolchain_interpreter) is also cc.bzl's.
 """
 
 _PYTHON_TOOLCHAIN = "@bazel_tools//tools/python:toolchain_type"
