@@ -10,6 +10,7 @@ so that the two validators cannot hold different tables.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 from pathlib import Path
@@ -50,33 +51,44 @@ def _assignment(name: str, value: object) -> str:
     return f"{name} = {_literal(value)}"
 
 
+def _commented_tables(path: Path) -> list[tuple[str, str]]:
+    """(comment, name) of each top-level assignment of a module, its comment the `#` lines just above it."""
+    lines = path.read_text().splitlines()
+    found = []
+    for node in ast.parse("\n".join(lines)).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            start = node.lineno - 1
+            while start > 0 and lines[start - 1].startswith("#"):
+                start -= 1
+            found.append(("\n".join(lines[start : node.lineno - 1]), node.targets[0].id))
+    return found
+
+
 def tables() -> list[tuple[str, str, object]]:
-    """(comment, name, value) of each table, in the file's order."""
+    """(comment, name, value) of each table: lock_tables.py's as they are there, then the platforms'."""
+    found = [(comment, name, getattr(lock_tables, name)) for comment, name in _commented_tables(Path(lock_tables.__file__))]
     platforms = sorted(PLATFORMS.values(), key=lambda p: p.name)
     os_constraints = {p.bazel_os: f"@platforms//os:{p.bazel_os}" for p in sorted(platforms, key=lambda p: p.bazel_os)}
     cpu_constraints = {p.bazel_cpu: f"@platforms//cpu:{p.bazel_cpu}" for p in sorted(platforms, key=lambda p: p.bazel_cpu)}
-    return [
-        ("The lock document's version: the only one either validator reads.", "SCHEMA_VERSION", lock_tables.SCHEMA_VERSION),
-        ("The first words of every lock tool command a message prints.", "LOCK_TOOL", lock_tables.LOCK_TOOL),
-        ("The projects a lock pins by the version asked for (--torch, --torchvision, --torchaudio).", "TOP_LEVEL_PROJECTS", lock_tables.TOP_LEVEL_PROJECTS),
-        ("The variant names a lock may hold, in words (a message's list of valid forms).", "VARIANT_FORMS", VARIANT_FORMS),
-        ("The platforms a lock may name, and the @platforms constraints that select them.", "PLATFORM_CONSTRAINTS", {p.name: [os_constraints[p.bazel_os], cpu_constraints[p.bazel_cpu]] for p in platforms}),
-        ("The @platforms OS constraint of each OS a platform runs.", "OS_CONSTRAINTS", os_constraints),
-        ("The @platforms CPU constraint of each CPU a platform runs.", "CPU_CONSTRAINTS", cpu_constraints),
-        ("The platform a target of OS and CPU constraints is, by \"<os>_<cpu>\" (OS_CONSTRAINTS' and CPU_CONSTRAINTS' keys).", "PLATFORM_BY_OS_CPU", {f"{p.bazel_os}_{p.bazel_cpu}": p.name for p in platforms}),
+    return found + [
+        ("# The variant names a lock may hold, in words (a message's list of valid forms).", "VARIANT_FORMS", VARIANT_FORMS),
         (
-            "The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs (a tag fits when\n# it starts with the prefix and ends with the suffix), besides \"any\".",
-            "WHEEL_PLATFORM_PATTERNS",
-            lock_tables.WHEEL_PLATFORM_PATTERNS,
+            "# The platforms a lock may name, and the @platforms constraints that select them.",
+            "PLATFORM_CONSTRAINTS",
+            {p.name: [os_constraints[p.bazel_os], cpu_constraints[p.bazel_cpu]] for p in platforms},
         ),
-        ("The fields of a lock's `request` and their types, in the order the validators check them.", "REQUEST_FIELDS", lock_tables.REQUEST_FIELDS),
-        ("The request fields added after schema 1 was published: absent means empty.", "OPTIONAL_REQUEST_FIELDS", lock_tables.OPTIONAL_REQUEST_FIELDS),
-        ("The URL schemes a wheel may be fetched from.", "URL_SCHEMES", lock_tables.URL_SCHEMES),
+        ("# The @platforms constraint of each OS a platform runs.", "OS_CONSTRAINTS", os_constraints),
+        ("# The @platforms constraint of each CPU a platform runs.", "CPU_CONSTRAINTS", cpu_constraints),
+        (
+            '# The platform whose target has an OS and a CPU, by "<os>_<cpu>" (keys of OS_CONSTRAINTS and\n# CPU_CONSTRAINTS).',
+            "PLATFORM_BY_OS_CPU",
+            {f"{p.bazel_os}_{p.bazel_cpu}": p.name for p in platforms},
+        ),
     ]
 
 
 def render() -> str:
-    return HEADER + "".join(f"\n# {comment}\n{_assignment(name, value)}\n" for comment, name, value in tables())
+    return HEADER + "".join(f"\n{comment}\n{_assignment(name, value)}\n" for comment, name, value in tables())
 
 
 def main(argv: list[str]) -> int:

@@ -5,7 +5,8 @@ torch/private/lock/tables.bzl, which tools/bzl_tables.py generates from this mod
 cells.PLATFORMS (`python3 tools/bzl_tables.py --check` fails when that file is out of date;
 tests/integration/test_shared_tables.py runs it). Change a table here, then regenerate.
 
-Plain data only (str, int, list, dict, None): each value is written to Starlark as it is.
+Every top-level assignment here is a table, written to tables.bzl with the comment above it:
+plain data only (str, int, list, dict, None), which Starlark holds as it is.
 """
 
 from __future__ import annotations

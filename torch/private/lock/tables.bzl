@@ -7,48 +7,14 @@ platforms of python/rules_torch/cells.py; do not edit. The lock tool reads the s
 # The lock document's version: the only one either validator reads.
 SCHEMA_VERSION = 1
 
-# The first words of every lock tool command a message prints.
+# The first words of every lock tool command a message or a generated file prints.
 LOCK_TOOL = "bazel run @rules_torch//python:lock --"
 
 # The projects a lock pins by the version asked for (--torch, --torchvision, --torchaudio).
 TOP_LEVEL_PROJECTS = ["torch", "torchvision", "torchaudio"]
 
-# The variant names a lock may hold, in words (a message's list of valid forms).
-VARIANT_FORMS = "cpu, cu<NNN> (cu118, cu121, cu124, cu126, cu128, cu130, ...), rocm<X.Y> (rocm6.2, ...), xpu"
-
-# The platforms a lock may name, and the @platforms constraints that select them.
-PLATFORM_CONSTRAINTS = {
-    "linux_aarch64": ["@platforms//os:linux", "@platforms//cpu:aarch64"],
-    "linux_x86_64": ["@platforms//os:linux", "@platforms//cpu:x86_64"],
-    "macos_arm64": ["@platforms//os:macos", "@platforms//cpu:aarch64"],
-    "macos_x86_64": ["@platforms//os:macos", "@platforms//cpu:x86_64"],
-    "windows_amd64": ["@platforms//os:windows", "@platforms//cpu:x86_64"],
-}
-
-# The @platforms OS constraint of each OS a platform runs.
-OS_CONSTRAINTS = {
-    "linux": "@platforms//os:linux",
-    "macos": "@platforms//os:macos",
-    "windows": "@platforms//os:windows",
-}
-
-# The @platforms CPU constraint of each CPU a platform runs.
-CPU_CONSTRAINTS = {
-    "aarch64": "@platforms//cpu:aarch64",
-    "x86_64": "@platforms//cpu:x86_64",
-}
-
-# The platform a target of OS and CPU constraints is, by "<os>_<cpu>" (OS_CONSTRAINTS' and CPU_CONSTRAINTS' keys).
-PLATFORM_BY_OS_CPU = {
-    "linux_aarch64": "linux_aarch64",
-    "linux_x86_64": "linux_x86_64",
-    "macos_aarch64": "macos_arm64",
-    "macos_x86_64": "macos_x86_64",
-    "windows_x86_64": "windows_amd64",
-}
-
-# The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs (a tag fits when
-# it starts with the prefix and ends with the suffix), besides "any".
+# The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs (a tag fits when it
+# starts with the prefix and ends with the suffix), besides "any".
 WHEEL_PLATFORM_PATTERNS = {
     "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
     "linux_x86_64": [["manylinux", "_x86_64"], ["linux", "_x86_64"]],
@@ -76,5 +42,40 @@ REQUEST_FIELDS = {
 # The request fields added after schema 1 was published: absent means empty.
 OPTIONAL_REQUEST_FIELDS = ["with", "from_uv", "from_pylock"]
 
-# The URL schemes a wheel may be fetched from.
+# The URL schemes a wheel may be fetched from (Bazel's downloader reads these).
 URL_SCHEMES = ["https://", "http://", "file://"]
+
+# The variant names a lock may hold, in words (a message's list of valid forms).
+VARIANT_FORMS = "cpu, cu<NNN> (cu118, cu121, cu124, cu126, cu128, cu130, ...), rocm<X.Y> (rocm6.2, ...), xpu"
+
+# The platforms a lock may name, and the @platforms constraints that select them.
+PLATFORM_CONSTRAINTS = {
+    "linux_aarch64": ["@platforms//os:linux", "@platforms//cpu:aarch64"],
+    "linux_x86_64": ["@platforms//os:linux", "@platforms//cpu:x86_64"],
+    "macos_arm64": ["@platforms//os:macos", "@platforms//cpu:aarch64"],
+    "macos_x86_64": ["@platforms//os:macos", "@platforms//cpu:x86_64"],
+    "windows_amd64": ["@platforms//os:windows", "@platforms//cpu:x86_64"],
+}
+
+# The @platforms constraint of each OS a platform runs.
+OS_CONSTRAINTS = {
+    "linux": "@platforms//os:linux",
+    "macos": "@platforms//os:macos",
+    "windows": "@platforms//os:windows",
+}
+
+# The @platforms constraint of each CPU a platform runs.
+CPU_CONSTRAINTS = {
+    "aarch64": "@platforms//cpu:aarch64",
+    "x86_64": "@platforms//cpu:x86_64",
+}
+
+# The platform whose target has an OS and a CPU, by "<os>_<cpu>" (keys of OS_CONSTRAINTS and
+# CPU_CONSTRAINTS).
+PLATFORM_BY_OS_CPU = {
+    "linux_aarch64": "linux_aarch64",
+    "linux_x86_64": "linux_x86_64",
+    "macos_aarch64": "macos_arm64",
+    "macos_x86_64": "macos_x86_64",
+    "windows_x86_64": "windows_amd64",
+}
