@@ -86,7 +86,7 @@ lint() {
     buildifier=$ROOT/.tools/node_modules/.bin/buildifier
     [ -x "$buildifier" ] || npm install --silent --no-save --prefix "$ROOT/.tools" "@bazel/buildifier@$BUILDIFIER_VERSION" || return
   fi
-  (cd "$ROOT" && "$buildifier" --lint=warn --mode=check -r MODULE.bazel BUILD.bazel torch python examples tests/starlark tests/torch_cpu tests/locks tools/offline_bazel/smoke) || rc=$?
+  (cd "$ROOT" && "$buildifier" --lint=warn --mode=check -r MODULE.bazel BUILD.bazel torch python examples tests/starlark tests/torch_cpu tests/locks tests/snapshots tools/offline_bazel/smoke) || rc=$?
   (cd "$ROOT" && "$VENV/bin/ruff" check python tests tools torch $(ls -d benchmarks 2>/dev/null)) || rc=$?
   return "$rc"
 }

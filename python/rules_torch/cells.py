@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from rules_torch.errors import UsageError
+from rules_torch.lock_tables import TOP_LEVEL_PROJECTS
 
 # The newest glibc and macOS a lock may require. Wheels tagged for anything newer are not
 # considered; older ones are. Raising these trades compatibility for newer wheels.
@@ -35,13 +36,16 @@ _PYTHON_RE = re.compile(r"^3\.(\d+)\Z")
 
 @dataclasses.dataclass(frozen=True)
 class Platform:
-    """A target platform: how pip names its wheels and how markers see it."""
+    """A target platform: how pip names its wheels, how markers see it, and the @platforms
+    constraints that select it in Bazel (@platforms//os:<bazel_os>, @platforms//cpu:<bazel_cpu>)."""
 
     name: str
     sys_platform: str
     platform_system: str
     platform_machine: str
     os_name: str
+    bazel_os: str
+    bazel_cpu: str
 
     def uv_platform(self) -> str:
         """uv's ``--python-platform`` for this target, accepting the same wheels as ``wheel_platforms``."""
@@ -65,11 +69,11 @@ class Platform:
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
-        Platform("linux_x86_64", "linux", "Linux", "x86_64", "posix"),
-        Platform("linux_aarch64", "linux", "Linux", "aarch64", "posix"),
-        Platform("macos_arm64", "darwin", "Darwin", "arm64", "posix"),
-        Platform("macos_x86_64", "darwin", "Darwin", "x86_64", "posix"),
-        Platform("windows_amd64", "win32", "Windows", "AMD64", "nt"),
+        Platform("linux_x86_64", "linux", "Linux", "x86_64", "posix", "linux", "x86_64"),
+        Platform("linux_aarch64", "linux", "Linux", "aarch64", "posix", "linux", "aarch64"),
+        Platform("macos_arm64", "darwin", "Darwin", "arm64", "posix", "macos", "aarch64"),
+        Platform("macos_x86_64", "darwin", "Darwin", "x86_64", "posix", "macos", "x86_64"),
+        Platform("windows_amd64", "win32", "Windows", "AMD64", "nt", "windows", "x86_64"),
     )
 }
 
@@ -237,9 +241,6 @@ def parse_release(option: str, text: str) -> str:
     return text
 
 
-_TOP_LEVEL = ("torch", "torchvision", "torchaudio")
-
-
 def parse_with(texts: list[str]) -> list[str]:
     """--with requirements: valid PEP 508, no URL, not torch itself, each project once."""
     seen: dict[str, str] = {}
@@ -255,7 +256,7 @@ def parse_with(texts: list[str]) -> list[str]:
             raise UsageError(
                 f"--with {text!r} names a URL; the lock pins wheels from the indexes, give a name and version"
             )
-        if name in _TOP_LEVEL:
+        if name in TOP_LEVEL_PROJECTS:
             raise UsageError(f"--with {text!r}: lock {name} with --{name} VERSION instead")
         if name in seen:
             raise UsageError(f"--with {text!r}: {name} is already requested ({seen[name]!r})")

@@ -4,7 +4,10 @@ Its shapes (``Request``, ``FromUv``, ``WheelEntry``), building it (``lock_docume
 tool, the uv.lock import and the integration tests' workspaces all build it here), writing it
 (``dumps``, ``write_atomic``), reading and validating it (``load_lock``, ``validate``) and the
 command that re-creates it (``lock_command``). The module extension reads locks with its own
-validator, torch/private/lock/lock.bzl; tests/locks/corpus.bzl runs both on the same locks.
+validator, torch/private/lock/lock.bzl, which checks what the extension needs (the shape, each
+wheel's file name, URL scheme and sha256) with the tables of lock_tables.py; tests/locks/corpus.bzl
+runs both on the same locks, those only this one refuses (unknown fields, unsorted wheels, invalid
+versions) included.
 
 Every validation message names the file and the cell or wheel at fault and says what to do; a
 lock is generated, so the fix is almost always to re-run the tool.
@@ -29,10 +32,15 @@ from packaging.version import InvalidVersion, Version
 
 from rules_torch.cells import PLATFORMS, VARIANT_FORMS, VARIANT_RE, Cell, cp_tag, natural_key, python_tuple
 from rules_torch.errors import LockError
-
-# The one place the Python side writes it; torch/private/lock/lock.bzl holds the extension's
-# (tests/integration/test_shared_tables.py checks they agree).
-SCHEMA_VERSION = 1
+from rules_torch.lock_tables import (
+    LOCK_TOOL,
+    OPTIONAL_REQUEST_FIELDS,
+    REQUEST_FIELDS,
+    SCHEMA_VERSION,
+    TOP_LEVEL_PROJECTS,
+    URL_SCHEMES,
+    WHEEL_PLATFORM_PATTERNS,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Request:
 
     def pins(self) -> dict[str, str]:
         """Top-level project -> requested version, for the projects requested."""
-        versions = {"torch": self.torch, "torchvision": self.torchvision, "torchaudio": self.torchaudio}
+        versions = {name: getattr(self, name) for name in TOP_LEVEL_PROJECTS}
         return {name: version for name, version in versions.items() if version}
 
     def roots(self) -> list[str]:
@@ -184,12 +192,14 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def lock_command(request: Request, output: str, output_args: list[str]) -> str:
-    """The command that re-creates a lock, for headers and error messages."""
-    args = ["python3", "-m", "rules_torch.lock", "--torch", request.torch]
-    if request.torchvision:
-        args += ["--torchvision", request.torchvision]
-    if request.torchaudio:
-        args += ["--torchaudio", request.torchaudio]
+    """The command that re-creates a lock, for headers and error messages.
+
+    The module extension spells the same command for the same request (lock.bzl's
+    relock_command; tests/locks/corpus.bzl's RELOCK_COMMANDS holds both to the same text).
+    """
+    args = []
+    for name, version in request.pins().items():
+        args += [f"--{name}", version]
     for requirement in request.with_requirements:
         args += ["--with", requirement]
     args += ["--variants", ",".join(sorted(request.variants, key=natural_key))]
@@ -201,7 +211,7 @@ def lock_command(request: Request, output: str, output_args: list[str]) -> str:
     for location in request.find_links:
         args += ["--find-links", location]
     args += ["--output", output, *output_args]
-    return shlex.join(args)
+    return f"{LOCK_TOOL} {shlex.join(args)}"
 
 
 # --- Reading and validating ----------------------------------------------------------------
@@ -209,38 +219,8 @@ def lock_command(request: Request, output: str, output_args: list[str]) -> str:
 # \Z, not $: "$" also matches before a final newline, which a lock must not hold.
 _PYTHON_RE = re.compile(r"^3\.\d+\Z")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+_REGENERATE = f"re-create the lock with the lock tool ({LOCK_TOOL} ... --output FILE) instead of editing it"
 
-# The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs, besides "any":
-# the same table as WHEEL_PLATFORM_PATTERNS in torch/private/lock/lock.bzl (a test checks they agree),
-# so that the lock tool and the module extension accept the same locks.
-WHEEL_PLATFORM_PATTERNS = {
-    "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
-    "linux_x86_64": [["manylinux", "_x86_64"], ["linux", "_x86_64"]],
-    "macos_arm64": [["macosx_", "_arm64"], ["macosx_", "_universal2"]],
-    "macos_x86_64": [["macosx_", "_x86_64"], ["macosx_", "_universal2"]],
-    "windows_amd64": [["win_amd64", ""]],
-}
-_REQUEST_FIELDS = {
-    "torch": "string",
-    "torchvision": "string or null",
-    "torchaudio": "string or null",
-    "variants": "list of strings",
-    "platforms": "list of strings",
-    "pythons": "list of strings",
-    "index_url": "string",
-    "extra_index_urls": "list of strings",
-    "find_links": "list of strings",
-    "with": "list of strings",
-    "from_uv": "object",
-    "from_pylock": "object",
-}
-_REGENERATE = (
-    "re-create the lock with the lock tool (python3 -m rules_torch.lock ... --output FILE) instead of editing it"
-)
-
-
-# Added after schema 1 was published; absent means empty.
-_OPTIONAL_REQUEST_FIELDS = {"with", "from_uv", "from_pylock"}
 # A lock imported from a uv.lock (request.from_uv) records how to re-import it.
 _FROM_UV_FIELDS = {"args": "list of strings", "extras": "object", "uv_lock": "string", "uv_lock_sha256": "sha256"}
 # One imported from pylock.toml files (request.from_pylock): each file's sha256, by its path.
@@ -257,7 +237,7 @@ def load_lock(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LockSchemaError(
-            f"{path}: no such lock file. Create it with: python3 -m rules_torch.lock --torch VERSION "
+            f"{path}: no such lock file. Create it with: {LOCK_TOOL} --torch VERSION "
             f"--variants cpu --platforms linux_x86_64 --python 3.11 --output {path}"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
@@ -316,10 +296,10 @@ def _problems(data: object) -> list[str]:
 def _request_problems(request: object) -> list[str]:
     if not isinstance(request, dict):
         return [f"'request' must be an object, found {_kind(request)}"]
-    problems = [f"request: unknown field '{key}'" for key in sorted(set(request) - set(_REQUEST_FIELDS))]
-    for field, expected in _REQUEST_FIELDS.items():
+    problems = [f"request: unknown field '{key}'" for key in sorted(set(request) - set(REQUEST_FIELDS))]
+    for field, expected in REQUEST_FIELDS.items():
         if field not in request:
-            if field in _OPTIONAL_REQUEST_FIELDS:
+            if field in OPTIONAL_REQUEST_FIELDS:
                 continue
             problems.append(f"request.{field} is missing ({expected})")
             continue
@@ -344,7 +324,7 @@ def _request_problems(request: object) -> list[str]:
     for python in _strings(request.get("pythons")):
         if not _PYTHON_RE.match(python):
             problems.append(f"request.pythons: '{python}' is not a major.minor version like 3.11")
-    for field in ("torch", "torchvision", "torchaudio"):
+    for field in TOP_LEVEL_PROJECTS:
         value = request.get(field)
         if isinstance(value, str) and ("+" in value or not _is_version(value)):
             problems.append(f"request.{field}: '{value}' must be a version without a local label, like 2.5.1")
@@ -499,8 +479,8 @@ def _wheel_problems(where: str, wheel: object, cell: dict[str, Any]) -> list[str
                 problems.append(f"{where}: filename '{filename}' is for project '{file_name}', not '{name}'")
             if isinstance(version, str) and _is_version(version) and file_version != Version(version):
                 problems.append(f"{where}: filename '{filename}' is for version {file_version}, not {version}")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://", "file://")):
-        problems.append(f"{where}: url {json.dumps(url)} must start with https://, http:// or file://")
+    if not isinstance(url, str) or not url.startswith(tuple(URL_SCHEMES)):
+        problems.append(f"{where}: url {json.dumps(url)} must start with {_or(URL_SCHEMES)}")
     elif isinstance(filename, str) and filename.endswith(".whl"):
         problems += _fit_problems(where, filename, url, cell)
     if not isinstance(sha256, str) or not _SHA256_RE.match(sha256):
@@ -510,6 +490,10 @@ def _wheel_problems(where: str, wheel: object, cell: dict[str, Any]) -> list[str
     elif extras != sorted(extras):
         problems.append(f"{where}: extras must be sorted")
     return problems
+
+
+def _or(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _is_version(text: str) -> bool:

@@ -33,6 +33,7 @@ from packaging.version import Version
 from rules_torch.cells import PLATFORMS, VARIANT_FORMS, VARIANT_RE, Cell, cp_tag, natural_key, python_tuple
 from rules_torch.errors import LockError, UsageError, report
 from rules_torch.hashing import HashCache
+from rules_torch.lock_tables import TOP_LEVEL_PROJECTS
 from rules_torch.lockfile import FromUv, Request, WheelEntry, dumps, lock_document, validate, write_atomic
 from rules_torch.options import add_shared_options, hash_cache, without_shared_options, working_directory
 
@@ -47,9 +48,6 @@ PROG = "python3 -m rules_torch.lock --from-uv"
 UV_LOCK_VERSIONS = (1,)
 # Python minors a uv.lock's requires-python is tried against when --python is not given.
 _CANDIDATE_PYTHONS = [f"3.{minor}" for minor in range(9, 15)]
-# The packages whose closure is torch's: the rest of a project's dependencies are the user's
-# (their pip.parse hub), unless --all-packages.
-_TORCH_ROOTS = ("torch", "torchvision", "torchaudio")
 
 
 class UvImportError(LockError):
@@ -313,7 +311,9 @@ def _root_dependencies(lock: UvLock, walk: _CellWalk, variant: Variant, all_pack
     edges = list(root.get("dependencies", [])) + list(root.get("optional-dependencies", {}).get(variant.extra, []))
     chosen = [d for d in edges if _marker_true(d.get("marker"), walk.env, walk.where())]
     if not all_packages:
-        chosen = [d for d in chosen if canonicalize_name(d["name"]) in _TORCH_ROOTS]
+        # The closure of torch's projects; the rest of a project's dependencies are the user's
+        # (their pip.parse hub), unless --all-packages.
+        chosen = [d for d in chosen if canonicalize_name(d["name"]) in TOP_LEVEL_PROJECTS]
     return chosen
 
 
@@ -436,7 +436,7 @@ def import_lock(args: argparse.Namespace, base: Path, argv: list[str]) -> dict[s
         )
     hashes = hash_cache(args, base)
     cells: dict[Cell, list[WheelEntry]] = {}
-    versions: dict[str, set[str]] = {name: set() for name in _TORCH_ROOTS}
+    versions: dict[str, set[str]] = {name: set() for name in TOP_LEVEL_PROJECTS}
     for variant in variants:
         for platform, python in coordinates:
             cell = Cell(variant.name, platform, python)

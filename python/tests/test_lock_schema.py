@@ -75,7 +75,7 @@ def test_missing_file(tmp_path: Path) -> None:
         load_lock(tmp_path / "third_party" / "torch.lock.json")
     message = str(error.value)
     assert message.startswith(f"{tmp_path}/third_party/torch.lock.json: no such lock file.")
-    assert "python3 -m rules_torch.lock --torch VERSION" in message
+    assert "bazel run @rules_torch//python:lock -- --torch VERSION" in message
     assert f"--output {tmp_path}/third_party/torch.lock.json" in message
 
 

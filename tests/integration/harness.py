@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import sysconfig
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from fake_wheels import Wheel
@@ -38,6 +40,18 @@ from rules_torch.lockfile import Request, WheelEntry, dumps, lock_document
 REPO = Path(__file__).resolve().parents[2]
 BAZEL = REPO / "tools" / "bazel"
 WORKSPACES = REPO / "tests" / "integration" / ".workspaces"
+TOOLS = REPO / "torch" / "private" / "tools"
+# cuda_runtime/check_libs.py runs the doctor's check of each library's dependencies: whatever runs
+# it (a workspace's test, a venv's python) has this file beside it.
+DOCTOR = TOOLS / "doctor.py"
+
+
+def product_tool(name: str) -> ModuleType:
+    """torch/private/tools/<name>.py as a module, for a test that calls its functions."""
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 PLATFORM_TAGS = {
     "linux_x86_64": "linux_x86_64",

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REAL_TORCH, build_fake_cudart, lock_real_torch, real_cuda_workspace, run_notebook, venv_python
+from harness import DOCTOR, REAL_TORCH, build_fake_cudart, lock_real_torch, real_cuda_workspace, run_notebook, venv_python
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
 
@@ -40,7 +40,7 @@ TORCH = ["@torch//:torch"]
 
 torch_py_test(name = "import_test", size = "medium", srcs = ["import_torch.py"], deps = TORCH)
 
-torch_py_test(name = "libs_test", size = "medium", srcs = ["check_libs.py"], deps = TORCH)
+torch_py_test(name = "libs_test", size = "medium", srcs = ["check_libs.py", "doctor.py"], main = "check_libs.py", deps = TORCH)
 
 torch_py_test(name = "cudart_test", size = "medium", srcs = ["check_cudart.py"], deps = TORCH)
 
@@ -122,7 +122,7 @@ def prepare_workspace(ws, index: str) -> None:
     lock_real_torch(ws, TORCH, VARIANT, index)
     ws.write_module(MODULE)
     ws.write("BUILD.bazel", BUILD.format(modules=repr(list(HOST_ONLY_MODULES))))
-    for program in PROGRAMS.glob("*.py"):
+    for program in [*PROGRAMS.glob("*.py"), DOCTOR]:
         ws.write(program.name, program.read_text())
     _build_broken_library(ws.root)
     build_fake_cudart(ws.root)
@@ -473,7 +473,9 @@ def test_venv_of_the_cuda_cell(ws, tmp_path, monkeypatch):
     # NVIDIA library's siblings without RUNPATH, triton's plugins) do not resolve alone, and
     # check_libs.py's opens by soname in a fresh process without torch fail: those need torch
     # loaded first (the notebook below opens one after import torch).
-    libs = venv_python(venv, [str(PROGRAMS / "check_libs.py")], tmp_path)
+    for program in (PROGRAMS / "check_libs.py", DOCTOR):
+        shutil.copy(program, tmp_path / program.name)
+    libs = venv_python(venv, [str(tmp_path / "check_libs.py")], tmp_path)
     report = _result(libs.stdout)
     torch_failed = {lib: missing for lib, missing in report["ldd_failed"].items() if lib.startswith("torch/")}
     assert not report["LD_LIBRARY_PATH"] and not torch_failed, torch_failed

@@ -2,16 +2,13 @@
 requires-gpu test says when it finds no usable device (this machine has no GPU: the real probe
 finds no driver)."""
 
-import importlib.util
 import subprocess
 import sys
 
-from harness import REPO
+from harness import TOOLS, product_tool
 
-CHECK = REPO / "torch" / "private" / "tools" / "gpu_check.py"
-_spec = importlib.util.spec_from_file_location("gpu_check", CHECK)
-gpu_check = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gpu_check)
+CHECK = TOOLS / "gpu_check.py"
+gpu_check = product_tool("gpu_check")
 
 CELL = "cu130_linux_x86_64_cp311"
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REAL_TORCH, REPO, build_fake_cudart, real_cuda_workspace
+from harness import DOCTOR, REAL_TORCH, REPO, build_fake_cudart, real_cuda_workspace
 from pip_config import PYPI, configured_indexes
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_torch]
@@ -31,6 +31,7 @@ REQUIREMENTS = f"requirements_{CELL}.txt"
 HERE = Path(__file__).resolve().parent
 PROGRAMS = [
     HERE / "cuda_runtime" / "check_libs.py",
+    DOCTOR,
     HERE / "cuda_runtime" / "import_torch.py",
     HERE / "cuda_runtime" / "check_cudart.py",
 ]
@@ -52,7 +53,7 @@ BUILD = """\
 load("@rules_python//python:defs.bzl", "py_test")
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
 
-LIBS = ["check_libs.py"]
+LIBS = ["check_libs.py", "doctor.py"]
 
 # The same program twice: plain rules_python on pip.parse's torch, and rules_torch's launcher.
 py_test(name = "plain_libs_test", size = "medium", srcs = LIBS, main = "check_libs.py", deps = ["@pypi_cu130//torch"])

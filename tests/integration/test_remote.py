@@ -32,7 +32,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from harness import REPO, lock_real_torch, real_cuda_workspace
+from harness import DOCTOR, REPO, lock_real_torch, real_cuda_workspace
 
 RBE = REPO / "tools" / "rbe.sh"
 LOCK = REPO / "tests" / "locks" / "torch_cpu.lock.json"
@@ -296,7 +296,7 @@ def test_remote_cache_gives_a_fresh_workspace_the_result_and_the_tree(rbe, works
 CUDA_BUILD = """\
 load("@rules_torch//torch:defs.bzl", "torch_py_test")
 
-torch_py_test(name = "libs_test", size = "medium", srcs = ["check_libs.py"], deps = ["@torch//:torch"])
+torch_py_test(name = "libs_test", size = "medium", srcs = ["check_libs.py", "doctor.py"], main = "check_libs.py", deps = ["@torch//:torch"])
 """
 
 # benchmarks/remote.py: a second test on the CUDA cell.
@@ -314,6 +314,7 @@ def test_cuda_libraries_load_on_a_worker(rbe, workspace_factory):
         ws.write_module(MODULE.format(variant="cu130"))
         lock_real_torch(ws, "2.14.1", "cu130", index)
         shutil.copy(PROGRAMS / "check_libs.py", ws.root / "check_libs.py")
+        shutil.copy(DOCTOR, ws.root / "doctor.py")
         ws.write("BUILD.bazel", CUDA_BUILD + GPU_WORKERS)
 
     ws = real_cuda_workspace(workspace_factory, "remote_cuda", 12, prepare, [], timeout=1800)

@@ -18,7 +18,6 @@ rules_torch did not make, an interpreter of another Python), each leaving nothin
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -27,7 +26,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REPO, fake_torch, run_notebook, venv_python
+from harness import REPO, fake_torch, product_tool, run_notebook, venv_python
 
 EXAMPLE = REPO / "examples" / "basic"
 PYRIGHT_VERSION = "1.1.414"
@@ -120,20 +119,16 @@ def test_imports_from_any_directory(basic, tmp_path):
 
 
 @pytest.mark.real_torch
-def test_ldd_finds_every_library(basic, tmp_path):
+def test_ldd_finds_every_library(basic, tmp_path, monkeypatch):
     ws, _ = basic
     result = _python(ws.root / ".venv", "import os, torch; print(os.path.dirname(torch.__file__))", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     torch_dir = Path(result.stdout.strip())
     libraries = sorted(torch_dir.glob("lib/*.so*")) + sorted(torch_dir.glob("_C*.so"))
     assert any(p.name == "libtorch_cpu.so" for p in libraries), libraries
-    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
-    missing = {}
-    for library in libraries:
-        out = subprocess.run(["ldd", str(library)], capture_output=True, text=True, env=env, check=False).stdout
-        lost = [line.strip() for line in out.splitlines() if "not found" in line]
-        if lost:
-            missing[library.name] = lost
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    unresolved = product_tool("doctor").unresolved  # the doctor's check: missing and host-optional alike fail here
+    missing = {library.name: lost for library in libraries if (lost := sum(unresolved(str(library)), []))}
     assert not missing, f"unresolved without LD_LIBRARY_PATH: {missing}"
 
 
@@ -307,15 +302,8 @@ def test_refuses_another_python(fake):
 # --- The maker alone: an update that fails half-way leaves the old venv whole -----------------------
 
 
-def _maker():
-    spec = importlib.util.spec_from_file_location("make_venv", REPO / "torch" / "private" / "tools" / "make_venv.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_failed_update_keeps_the_old_venv(tmp_path, monkeypatch):
-    maker = _maker()
+    maker = product_tool("make_venv")
     root = tmp_path / "lib"
     root.mkdir()
     (root / "m.py").write_text("")

@@ -1,9 +1,18 @@
-"""Locks, valid and invalid, that both lock validators must judge alike.
+"""Locks, valid and invalid, that both lock validators must judge alike, and the command that
+re-creates a lock, which both languages must spell alike.
 
-The module extension's (torch/private/lock/lock.bzl, tests/starlark/lock_tests.bzl) and the lock
-tool's (python/rules_torch/lockfile.py, python/tests/test_lock_corpus.py) read every case: `lock` (a
-dict, JSON-encoded) or `text` (the file as is); `error` is None for a valid lock, else a fragment of
-both validators' messages, or None with `error_starlark` and `error_python` where they word it apart.
+The module extension's validator (torch/private/lock/lock.bzl, tests/starlark/lock_tests.bzl) and the
+lock tool's (python/rules_torch/lockfile.py, python/tests/test_lock_corpus.py) read every case of
+LOCK_CORPUS: `lock` (a dict, JSON-encoded) or `text` (the file as is); `error` is None for a valid
+lock, else a fragment of both validators' messages, or None with `error_starlark` and `error_python`
+where they word it apart. The extension's validator checks what the extension needs (the shape, each
+wheel's file name, URL scheme and sha256); a lock only the lock tool refuses (`error_python` alone:
+unknown fields, unsorted lists, invalid versions) says in `extension` what the extension does with it,
+and the extension's test checks that it accepts it as written.
+
+RELOCK_COMMANDS: a request, the lock's path and the command that re-creates it, as the lock tool
+writes it in the files it generates (lock_command) and the extension prints it (relock_command).
+
 Plain literals only: Python reads this file with ast.literal_eval.
 """
 
@@ -729,7 +738,7 @@ LOCK_CORPUS = [
             },
             "schema_version": 1,
         },
-        "error": "variant 'cu 118' is not",
+        "error": "variant 'cu 118' is not a variant (valid forms: cpu, cu<NNN>",
     },
     {
         "name": "variant_with_newline",
@@ -757,7 +766,7 @@ LOCK_CORPUS = [
             },
             "schema_version": 1,
         },
-        "error": "variant 'cpu\n' is not",
+        "error": "variant 'cpu\n' is not a variant (valid forms: cpu, cu<NNN>",
     },
     {
         "name": "bad_python",
@@ -870,5 +879,327 @@ LOCK_CORPUS = [
             "schema_version": 1,
         },
         "error": "(expected 'cpu_linux_x86_64_cp311')",
+    },
+    {
+        "name": "unknown_top_level_field",
+        "doc": "a field the schema does not have, at the top",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                    ],
+                },
+            },
+            "generator": "by hand",
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "unknown top-level field 'generator'",
+        "extension": "accepts it: nothing reads the field",
+    },
+    {
+        "name": "unknown_request_field",
+        "doc": "a field the schema does not have, in the request",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "python_platform": "x86_64-manylinux_2_28",
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "request: unknown field 'python_platform'",
+        "extension": "accepts it: the commands it prints (re-lock, re-import) leave the field out",
+    },
+    {
+        "name": "unknown_cell_field",
+        "doc": "a field the schema does not have, in a cell",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "note": "pinned by hand",
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "cells.cpu_linux_x86_64_cp311: unknown field 'note'",
+        "extension": "accepts it: nothing reads the field",
+    },
+    {
+        "name": "unknown_wheel_field",
+        "doc": "a field the schema does not have, in a wheel",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "requires_python": ">=3.9", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "unknown field 'requires_python'",
+        "extension": "accepts it: the spoke fetches the wheel by url and sha256 and reads no other field",
+    },
+    {
+        "name": "wheels_not_sorted",
+        "doc": "a cell's wheels out of name order",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                        {"extras": [], "filename": "filelock-3.13.1-py3-none-any.whl", "name": "filelock", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://files.pythonhosted.org/packages/ab/cd/filelock-3.13.1-py3-none-any.whl", "version": "3.13.1"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "cells.cpu_linux_x86_64_cp311.wheels must be sorted by name",
+        "extension": "accepts it: the spoke fetches and installs the same wheels, in the lock's order",
+    },
+    {
+        "name": "extras_not_sorted",
+        "doc": "a wheel's extras out of order",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": ["cudart", "cublas"], "filename": "cuda_toolkit-12.1.0-py2.py3-none-any.whl", "name": "cuda-toolkit", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://pypi.example/cuda_toolkit-12.1.0-py2.py3-none-any.whl", "version": "12.1.0"},
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "(cuda-toolkit): extras must be sorted",
+        "extension": "accepts it: nothing reads a wheel's extras",
+    },
+    {
+        "name": "wheel_version_invalid",
+        "doc": "a wheel's version that is no version (PEP 440)",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "latest"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "(torch): version \"latest\" is not a valid version",
+        "extension": "accepts it: a wheel's version is read only where request.torch is null (an imported lock), where the tag's torch_version is compared with it",
+    },
+    {
+        "name": "wheel_version_not_the_files",
+        "doc": "a wheel's version that is not its file's",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.0+cpu"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "filename 'torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl' is for version 2.5.1+cpu, not 2.5.0+cpu",
+        "extension": "accepts it: the spoke installs the file, whatever the version says",
+    },
+    {
+        "name": "request_version_with_local_label",
+        "doc": "a requested torch version with a local label",
+        "lock": {
+            "cells": {
+                "cpu_linux_x86_64_cp311": {
+                    "platform": "linux_x86_64",
+                    "python": "3.11",
+                    "variant": "cpu",
+                    "wheels": [
+                        {"extras": [], "filename": "torch-2.5.1+cpu-cp311-cp311-linux_x86_64.whl", "name": "torch", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "url": "https://download.pytorch.org/whl/cpu/torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "version": "2.5.1+cpu"},
+                    ],
+                },
+            },
+            "request": {
+                "extra_index_urls": ["https://pypi.org/simple"],
+                "find_links": [],
+                "index_url": "https://download.pytorch.org/whl/{variant}",
+                "platforms": ["linux_x86_64"],
+                "pythons": ["3.11"],
+                "torch": "2.5.1+cpu",
+                "torchaudio": None,
+                "torchvision": None,
+                "variants": ["cpu"],
+            },
+            "schema_version": 1,
+        },
+        "error": None,
+        "error_python": "request.torch: '2.5.1+cpu' must be a version without a local label",
+        "extension": "accepts it: request.torch is read only to compare with a tag's torch_version (2.5.1 finds the lock stale) and for the lock commands it prints, whose --torch 2.5.1+cpu the lock tool refuses, naming the fix",
+    },
+]
+
+RELOCK_COMMANDS = [
+    {
+        "name": "one_cell",
+        "doc": "what the lock tool writes by default",
+        "request": {
+            "extra_index_urls": ["https://pypi.org/simple"],
+            "find_links": [],
+            "index_url": "https://download.pytorch.org/whl/{variant}",
+            "platforms": ["linux_x86_64"],
+            "pythons": ["3.11"],
+            "torch": "2.5.1",
+            "torchaudio": None,
+            "torchvision": None,
+            "variants": ["cpu"],
+        },
+        "output": "third_party/torch.lock.json",
+        "command": "bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --platforms linux_x86_64 --python 3.11 --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+    },
+    {
+        "name": "everything",
+        "doc": "every option; lists sorted (variants and Pythons by their numbers); no extra index written as an empty one; words quoted for the shell",
+        "request": {
+            "extra_index_urls": [],
+            "find_links": ["/srv/wheels", "/srv/team's wheels"],
+            "index_url": "https://mirror.example/whl/{variant}",
+            "platforms": ["macos_arm64", "linux_x86_64"],
+            "pythons": ["3.10", "3.9"],
+            "torch": "2.5.1",
+            "torchaudio": "2.5.1",
+            "torchvision": "0.20.1",
+            "variants": ["cu121", "cpu", "rocm6.2", "cu90"],
+            "with": ["numpy", "numpy-quaternion<3"],
+        },
+        "output": "my locks/torch.lock.json",
+        "command": "bazel run @rules_torch//python:lock -- --torch 2.5.1 --torchvision 0.20.1 --torchaudio 2.5.1 --with numpy --with 'numpy-quaternion<3' --variants cpu,cu90,cu121,rocm6.2 --platforms linux_x86_64,macos_arm64 --python 3.9,3.10 --index-url 'https://mirror.example/whl/{variant}' --extra-index-url '' --find-links /srv/wheels --find-links '/srv/team'\"'\"'s wheels' --output 'my locks/torch.lock.json'",
     },
 ]

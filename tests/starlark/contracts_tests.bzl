@@ -56,7 +56,7 @@ def _shell_word_test(ctx):
     env = unittest.begin(ctx)
     asserts.equals(env, "third_party/torch.lock.json", shell_word("third_party/torch.lock.json"))
     asserts.equals(env, "'my locks/t.json'", shell_word("my locks/t.json"))
-    asserts.equals(env, "'it'\\''s'", shell_word("it's"))
+    asserts.equals(env, "'it'\"'\"'s'", shell_word("it's"))
     asserts.equals(env, "''", shell_word(""))
     asserts.equals(env, "'rules_torch~~torch~x/a.launch'", shell_word("rules_torch~~torch~x/a.launch"))
     return unittest.end(env)

@@ -166,7 +166,7 @@ def _extra_locks_test(ctx):
     extra = spokes["torch__cu130_linux_x86_64_cp311"]
     asserts.equals(env, str(cu130), extra["lock_source"])
     asserts.true(env, "--torch 2.14.1 " in extra["relock"], extra["relock"])
-    asserts.true(env, extra["relock"].endswith("--index-url https://pypi.org/simple --output tests/locks/cu130.lock.json"), extra["relock"])
+    asserts.true(env, extra["relock"].endswith("--index-url https://pypi.org/simple --extra-index-url '' --output tests/locks/cu130.lock.json"), extra["relock"])
 
     # The no-match message lists both locks; a missing platform of cu130 re-locks the extra lock.
     hub = _repos(plan, "hub")["torch"]["build_file_content"]

@@ -95,6 +95,14 @@ torch_hub_doctor()
 torch_hub_venv(
     packages = ["torch", "triton"],
 )
+
+# What rules_torch generated for this hub, its spokes and their C++ repositories (tests/snapshots
+# compares the root module's with goldens). Tagged manual: building it fetches every cell.
+filegroup(
+    name = "generated_files",
+    srcs = ["BUILD.bazel", "requirements.bzl", "@torch__cpu_linux_x86_64_cp311//:BUILD.bazel"],
+    tags = ["manual"],
+)
 """, text)
     return unittest.end(env)
 
@@ -262,6 +270,14 @@ torch_hub_cc(
     spokes = {
         "cpu|linux_x86_64": {"kind": "spoke", "repo": "torch__cpu_linux_x86_64_cp311"},
     },
+)
+
+# What rules_torch generated for this hub, its spokes and their C++ repositories (tests/snapshots
+# compares the root module's with goldens). Tagged manual: building it fetches every cell.
+filegroup(
+    name = "generated_files",
+    srcs = ["BUILD.bazel", "requirements.bzl", "@torch__cpu_linux_x86_64_cp311//:BUILD.bazel", "@torch__cpu_linux_x86_64_cp311__libtorch//:BUILD.bazel"],
+    tags = ["manual"],
 )
 """, text)
     return unittest.end(env)

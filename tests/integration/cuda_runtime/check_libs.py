@@ -3,9 +3,11 @@
 1. Libraries that torch, cuDNN and cuSPARSE open lazily by soname (cuDNN's sub-libraries,
    nvrtc's builtins, nvJitLink, cuSPARSELt, NCCL) load with ctypes.CDLL(soname), each in a
    fresh process so that nothing loaded earlier satisfies the lookup.
-2. Every *.so / *.so.N under those directories resolves all its DT_NEEDED entries (ldd), the
-   NVIDIA driver's own libraries excepted, and the host network stacks (RDMA, MPI, UCX, ...)
-   that the optional cuFile RDMA and NVSHMEM transport plugins link (reported apart).
+2. Every *.so / *.so.N under those directories resolves all its DT_NEEDED entries, the NVIDIA
+   driver's own libraries excepted, and the host network stacks (RDMA, MPI, UCX, ...) that the
+   optional cuFile RDMA and NVSHMEM transport plugins link (reported apart): the doctor's check
+   (torch/private/tools/doctor.py's `unresolved`), from doctor.py beside this file (the tests put
+   it there: tests/integration/harness.py's DOCTOR).
 
 The directories are the site-packages on sys.path other than the interpreter's own: the
 spoke's one tree, or one per wheel repository under pip.parse. Nothing here imports torch, so
@@ -15,24 +17,15 @@ line `RESULT <json>`; exit 0 when everything resolves.
 
 import concurrent.futures
 import glob
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-DRIVER = ("libcuda.so", "libnvidia-", "libnvcuvid.so", "libdxcore.so")
-# As the doctor's HOST_OPTIONAL_LIBRARIES: no wheel provides these; only optional plugins need them.
-HOST_OPTIONAL = (
-    "libibverbs.so",
-    "librdmacm.so",
-    "libmlx5.so",
-    "libmpi.so",
-    "libpmix.so",
-    "liboshmem.so",
-    "libfabric.so",
-    "libucs.so",
-    "libucp.so",
-)
+_spec = importlib.util.spec_from_file_location("doctor", os.path.join(os.path.dirname(os.path.abspath(__file__)), "doctor.py"))
+doctor = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(doctor)
 
 # (pattern under site-packages, what opens it): each pattern must match at least one file.
 LAZY = [
@@ -73,19 +66,6 @@ def shared_libraries(root):
                     yield path
 
 
-def unresolved(path):
-    out = subprocess.run(["ldd", path], capture_output=True, text=True, check=False).stdout
-    missing, optional = [], []
-    for line in out.splitlines():
-        if "=> not found" in line:
-            name = line.split("=>")[0].strip()
-            if name.startswith(HOST_OPTIONAL):
-                optional.append(name)
-            elif not name.startswith(DRIVER):
-                missing.append(name)
-    return missing, optional
-
-
 def cdll(soname):
     result = subprocess.run([sys.executable, "-S", "-c", OPEN, soname], capture_output=True, text=True, check=False)
     return result.returncode == 0, result.stderr.strip().splitlines()[-1:] if result.returncode else []
@@ -116,7 +96,7 @@ def main():
             if not ok:
                 report["lazy_failed"].append(soname)
                 print(f"CDLL({soname!r}) failed: {' '.join(error)}")
-        for (root, path), (missing, optional) in zip(libraries, pool.map(unresolved, [p for _, p in libraries]), strict=True):
+        for (root, path), (missing, optional) in zip(libraries, pool.map(doctor.unresolved, [p for _, p in libraries]), strict=True):
             name = os.path.relpath(path, root)
             if optional:
                 report["host_optional"][name] = optional

@@ -8,7 +8,8 @@ struct; `plan_wheels_hub` chains the steps.
 
 load("//torch/private/contracts:labels.bzl", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
 load("//torch/private/contracts:no_match.bzl", "fix_table", "no_match")
-load("//torch/private/lock:lock.bzl", "PLATFORM_CONSTRAINTS", "TORCH_PACKAGES", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error")
+load("//torch/private/lock:lock.bzl", "TORCH_PACKAGES", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error")
+load("//torch/private/lock:tables.bzl", "PLATFORM_CONSTRAINTS")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 load("//torch/private/repositories:hub.bzl", "hub_build_file", "requirements_bzl")
 load("//torch/private/repositories:pip_hub.bzl", "pip_package_dir")

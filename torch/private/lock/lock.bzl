@@ -2,54 +2,31 @@
 
 Every function here is pure: it returns values or error strings and never calls fail(), so that
 unit tests can check the messages. The module extension turns errors into fail().
+
+The validator checks what the extension needs of a lock: its shape, and of each wheel the file
+name, URL scheme, sha256 and that the file belongs in its cell. The lock tool's validator
+(python/rules_torch/lockfile.py) checks more (unknown fields, sorted wheels, valid versions); both
+read the tables of tables.bzl, generated from the lock tool's, and tests/locks/corpus.bzl holds
+them to the same locks, saying what the extension does with those only the lock tool refuses.
 """
 
 load("//torch/private/contracts:shell.bzl", "shell_word")
+load(
+    ":tables.bzl",
+    "LOCK_TOOL",
+    "OPTIONAL_REQUEST_FIELDS",
+    "PLATFORM_CONSTRAINTS",
+    "REQUEST_FIELDS",
+    "SCHEMA_VERSION",
+    "TOP_LEVEL_PROJECTS",
+    "URL_SCHEMES",
+    "VARIANT_FORMS",
+    "WHEEL_PLATFORM_PATTERNS",
+)
 
-SCHEMA_VERSION = 1
-
-# Platforms a lock may name, and the @platforms constraints that select them.
-PLATFORM_CONSTRAINTS = {
-    "linux_aarch64": ["@platforms//os:linux", "@platforms//cpu:aarch64"],
-    "linux_x86_64": ["@platforms//os:linux", "@platforms//cpu:x86_64"],
-    "macos_arm64": ["@platforms//os:macos", "@platforms//cpu:aarch64"],
-    "macos_x86_64": ["@platforms//os:macos", "@platforms//cpu:x86_64"],
-    "windows_amd64": ["@platforms//os:windows", "@platforms//cpu:x86_64"],
-}
-
-# The wheel platform tags a cell's platform accepts, as [prefix, suffix] pairs (a tag fits when it
-# starts with the prefix and ends with the suffix), besides "any". The lock tool's validator holds
-# the same table (python/rules_torch/lockfile.py; tests/integration/test_shared_tables.py).
-WHEEL_PLATFORM_PATTERNS = {
-    "linux_aarch64": [["manylinux", "_aarch64"], ["linux", "_aarch64"]],
-    "linux_x86_64": [["manylinux", "_x86_64"], ["linux", "_x86_64"]],
-    "macos_arm64": [["macosx_", "_arm64"], ["macosx_", "_universal2"]],
-    "macos_x86_64": [["macosx_", "_x86_64"], ["macosx_", "_universal2"]],
-    "windows_amd64": [["win_amd64", ""]],
-}
-
-# The fields of a lock's `request` and their types, as the lock tool's validator
-# (python/rules_torch/lockfile.py) has them; the last two were added after schema 1 was published,
-# and absent means empty. tests/locks/corpus.bzl holds both validators to the same locks.
-_REQUEST_FIELDS = {
-    "torch": "string",
-    "torchvision": "string or null",
-    "torchaudio": "string or null",
-    "variants": "list of strings",
-    "platforms": "list of strings",
-    "pythons": "list of strings",
-    "index_url": "string",
-    "extra_index_urls": "list of strings",
-    "find_links": "list of strings",
-    "with": "list of strings",
-    "from_uv": "object",
-    "from_pylock": "object",
-}
-_OPTIONAL_REQUEST_FIELDS = ["with", "from_uv", "from_pylock"]
-_URL_SCHEMES = ["https://", "http://", "file://"]
-
-# The projects that are torch itself: a hub has a target of each it locks (@<hub>//:torchvision).
-TORCH_PACKAGES = ["torch", "torchvision", "torchaudio", "triton"]
+# The projects that are torch itself, the lock tool's top-level projects and the triton that comes
+# with them: a hub has a target of each it locks (@<hub>//:torchvision).
+TORCH_PACKAGES = TOP_LEVEL_PROJECTS + ["triton"]
 
 # With TORCH_PACKAGES, the wheels of torch's native runtime. Everything else in a cell is a
 # pure-Python (or at least torch-independent) dependency that a user's pip.parse hub may supply.
@@ -89,11 +66,25 @@ def is_runtime_wheel(name):
             return True
     return False
 
+def _natural_key(text):
+    # The lock tool's natural_key (cells.py): runs of digits compare as numbers (cu90 < cu118).
+    runs = []
+    for c in text.elems():
+        if runs and c.isdigit() == runs[-1][-1].isdigit():
+            runs[-1] += c
+        else:
+            runs.append(c)
+    return [(int(run), "") if run.isdigit() else (0, run) for run in runs]
+
 def relock_command(request, variants = None, platforms = None, pythons = None, output = None):
     """The lock tool command that would (re)create a lock for a request, with additions.
 
+    Spelled as the lock tool spells it (lockfile.py's lock_command; tests/locks/corpus.bzl's
+    RELOCK_COMMANDS holds both to the same text): lists sorted, each word quoted for the shell.
+
     Args:
-      request: the lock's `request` object (a dict), possibly empty.
+      request: the lock's `request` object (a dict), possibly empty: what it lacks is a
+        placeholder (`--torch <version>`).
       variants: variants to lock in addition to the request's.
       platforms: platforms to lock in addition to the request's.
       pythons: Python versions to lock in addition to the request's.
@@ -108,32 +99,30 @@ def relock_command(request, variants = None, platforms = None, pythons = None, o
     if request.get("from_pylock"):
         return _pylock_reimport_command(request["from_pylock"], output)
 
-    def merged(key, more):
-        out = list(request.get(key) or [])
-        for item in more or []:
-            if item not in out:
-                out.append(item)
-        return out
-
-    args = ["bazel run @rules_torch//python:lock --"]
-    for package in ["torch", "torchvision", "torchaudio"]:
-        if request.get(package):
-            args.append("--{} {}".format(package, request[package]))
+    words = [LOCK_TOOL]
+    for project in TOP_LEVEL_PROJECTS:
+        if request.get(project):
+            words.append("--{} {}".format(project, shell_word(request[project])))
     if not request.get("torch"):
-        args.append("--torch <version>")
+        words.append("--torch <version>")
     for requirement in request.get("with") or []:
-        args.append("--with " + (requirement if requirement.replace("-", "").replace("_", "").replace(".", "").isalnum() else "'{}'".format(requirement)))
-    args.append("--variants " + (",".join(merged("variants", variants)) or "<cpu,cu121,...>"))
-    args.append("--platforms " + (",".join(merged("platforms", platforms)) or "<linux_x86_64,...>"))
-    args.append("--python " + (",".join(merged("pythons", pythons)) or "<3.11,...>"))
-    if request.get("index_url"):
-        args.append("--index-url " + request["index_url"])
-    for url in request.get("extra_index_urls") or []:
-        args.append("--extra-index-url " + url)
+        words.append("--with " + shell_word(requirement))
+    for option, field, more, order, placeholder in [
+        ("--variants", "variants", variants, _natural_key, "<cpu,cu121,...>"),
+        ("--platforms", "platforms", platforms, None, "<linux_x86_64,...>"),
+        ("--python", "pythons", pythons, _natural_key, "<3.11,...>"),
+    ]:
+        items = list(request.get(field) or [])
+        items += [item for item in more or [] if item not in items]
+        words.append("{} {}".format(option, shell_word(",".join(sorted(items, key = order))) if items else placeholder))
+    if "index_url" in request:
+        words.append("--index-url " + shell_word(request["index_url"]))
+        for url in request.get("extra_index_urls") or [""]:  # none: one empty, else the default (PyPI) is added
+            words.append("--extra-index-url " + shell_word(url))
     for link in request.get("find_links") or []:
-        args.append("--find-links " + link)
-    args.append("--output " + (output or "<lock file>"))
-    return " ".join(args)
+        words.append("--find-links " + shell_word(link))
+    words.append("--output " + (shell_word(output) if output else "<lock file>"))
+    return " ".join(words)
 
 def _reimport_command(from_uv, variants, platforms, pythons, output):
     args = []
@@ -152,7 +141,7 @@ def _reimport_command(from_uv, variants, platforms, pythons, output):
             skip = True
             continue
         args.append(arg)
-    command = "bazel run @rules_torch//python:lock -- " + " ".join([shell_word(a) for a in args])
+    command = LOCK_TOOL + " " + " ".join([shell_word(a) for a in args])
     command += " --output " + shell_word(output or "<lock file>")
     new_variants = [v for v in variants or [] if v not in (from_uv.get("extras") or {})]
     if new_variants or platforms or pythons:
@@ -163,7 +152,7 @@ def _reimport_command(from_uv, variants, platforms, pythons, output):
 
 def _pylock_reimport_command(from_pylock, output):
     recorded = from_pylock.get("args") or [a for f in sorted(from_pylock.get("files") or {}) for a in ["--from-pylock", f]]
-    command = "bazel run @rules_torch//python:lock -- " + " ".join([shell_word(a) for a in recorded])
+    command = LOCK_TOOL + " " + " ".join([shell_word(a) for a in recorded])
     return command + " --output " + shell_word(output or "<lock file>")
 
 def pylock_error(lock, source, files, output):
@@ -182,8 +171,8 @@ def pylock_error(lock, source, files, output):
     if not from_pylock:
         return (
             "rules_torch: lock file {} was not imported from pylock.toml files, but its torch.wheels tag sets " +
-            "pylock = [{}]. Import it with:\n  bazel run @rules_torch//python:lock -- {} --output {}"
-        ).format(source, ", ".join([str(f.label) for f in files]), " ".join(["--from-pylock " + shell_word(f.path) for f in files]), output)
+            "pylock = [{}]. Import it with:\n  {} {} --output {}"
+        ).format(source, ", ".join([str(f.label) for f in files]), LOCK_TOOL, " ".join(["--from-pylock " + shell_word(f.path) for f in files]), output)
     recorded = from_pylock.get("files") or {}
     for f in files:
         # Recorded as given to --from-pylock (relative to where the import ran, or absolute): matched by
@@ -217,8 +206,8 @@ def uv_lock_error(lock, source, uv_lock, uv_lock_path, digest, output):
     if not from_uv:
         return (
             "rules_torch: lock file {} was not imported from a uv.lock, but its torch.wheels tag sets uv_lock = {}. " +
-            "Import it with:\n  bazel run @rules_torch//python:lock -- --from-uv {} --output {}"
-        ).format(source, uv_lock, shell_word(uv_lock_path), output)
+            "Import it with:\n  {} --from-uv {} --output {}"
+        ).format(source, uv_lock, LOCK_TOOL, shell_word(uv_lock_path), output)
     if from_uv.get("uv_lock_sha256") == digest:
         return None
     return (
@@ -352,8 +341,8 @@ def _validate_wheel(wheel, where):
         return "{}: sha256 must be 64 lowercase hex digits, got {}".format(where, repr(wheel["sha256"]))
     if _normalize(wheel["name"]) != wheel["name"]:
         return "{}: name must be a normalized project name (PEP 503), e.g. '{}'".format(where, _normalize(wheel["name"]))
-    if not [scheme for scheme in _URL_SCHEMES if wheel["url"].startswith(scheme)]:
-        return "{}: url '{}' must start with https://, http:// or file://".format(where, wheel["url"])
+    if not [scheme for scheme in URL_SCHEMES if wheel["url"].startswith(scheme)]:
+        return "{}: url '{}' must start with {} or {}".format(where, wheel["url"], ", ".join(URL_SCHEMES[:-1]), URL_SCHEMES[-1])
     if "extras" not in wheel:
         return "{}: 'extras' is missing (a list of strings, [] when none)".format(where)
     if not _is_strings(wheel["extras"]):
@@ -367,9 +356,9 @@ def _request_error(request):
     """What is wrong with a lock's `request` (as the lock tool's validator sees it), or None."""
     if type(request) != "dict":
         return "'request' must be an object"
-    for field, expected in _REQUEST_FIELDS.items():
+    for field, expected in REQUEST_FIELDS.items():
         if field not in request:
-            if field in _OPTIONAL_REQUEST_FIELDS:
+            if field in OPTIONAL_REQUEST_FIELDS:
                 continue
             return "request.{} is missing ({})".format(field, expected)
         value = request[field]
@@ -394,7 +383,7 @@ def _validate_cell(key, cell, where):
         if error:
             return error
     if not valid_variant(cell["variant"]):
-        return "{}: variant '{}' is not one of cpu, xpu, cu<NNN> (cu118, cu130, ...), rocm<X.Y> (rocm6.2, ...)".format(where, cell["variant"])
+        return "{}: variant '{}' is not a variant (valid forms: {})".format(where, cell["variant"], VARIANT_FORMS)
     if cell["platform"] not in PLATFORM_CONSTRAINTS:
         return "{}: unknown platform '{}'; known platforms: {}".format(
             where,

@@ -7,7 +7,7 @@ tests/starlark/hub_tests.bzl checks what each macro declares, whole.
 
 load("@rules_python//python:versions.bzl", "TOOL_VERSIONS")
 load("//torch/private/contracts:labels.bzl", "cc_label", "package_label", "selection_parts")
-load("//torch/private/lock:lock.bzl", "PLATFORM_CONSTRAINTS")
+load("//torch/private/lock:tables.bzl", "PLATFORM_CONSTRAINTS")
 load("//torch/private/rules:unavailable.bzl", "torch_unavailable")
 load("//torch/private/rules:venv.bzl", "torch_py_venv")
 load(":py.bzl", "torch_py_binary")

@@ -1,6 +1,7 @@
 """The hub repository: @<hub>//:torch and friends, selecting a spoke by variant, platform and
 Python version."""
 
+load("//torch/private/contracts:labels.bzl", "LIBTORCH_REPO_SUFFIX")
 load(":metadata.bzl", "reproducible_repo")
 
 _MACROS = "@rules_torch//torch/private/macros:hub_macros.bzl"
@@ -69,6 +70,12 @@ def hub_build_file(hub, spokes, default_variant, packages, no_match, fixes, runt
     if runtime_targets:
         blocks.append(_call("torch_hub_doctor", {}))
         blocks.append(_call("torch_hub_venv", {"packages": packages}))
+    spoke_repos = sorted({s["repo"]: True for cells in [spokes] + other_pythons.values() for s in cells.values() if s["kind"] == "spoke"})
+    blocks.append("# What rules_torch generated for this hub, its spokes and their C++ repositories (tests/snapshots\n# compares the root module's with goldens). Tagged manual: building it fetches every cell.\n" + _call("filegroup", {
+        "name": "generated_files",
+        "srcs": ["BUILD.bazel", "requirements.bzl"] + ["@{}//:BUILD.bazel".format(r) for r in spoke_repos] + ["@{}{}//:BUILD.bazel".format(r, LIBTORCH_REPO_SUFFIX) for r in spoke_repos if cc_targets],
+        "tags": ["manual"],
+    }))
     return "\n\n".join(blocks) + "\n"
 
 def requirements_bzl(hub, targets):

@@ -2,16 +2,7 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//torch/private/contracts:no_match.bzl", "fix_line")
-
-_OS = {
-    "linux": "@platforms//os:linux",
-    "macos": "@platforms//os:macos",
-    "windows": "@platforms//os:windows",
-}
-_CPU = {
-    "aarch64": "@platforms//cpu:aarch64",
-    "x86_64": "@platforms//cpu:x86_64",
-}
+load("//torch/private/lock:tables.bzl", "PLATFORM_BY_OS_CPU", _CPU = "CPU_CONSTRAINTS", _OS = "OS_CONSTRAINTS")
 
 _UNKNOWN_PLATFORM = "an unknown platform"
 
@@ -21,7 +12,7 @@ def _target_platform(ctx):
     if not os or not cpu:
         return _UNKNOWN_PLATFORM
     name = "{}_{}".format(os[0], cpu[0])
-    return {"macos_aarch64": "macos_arm64", "windows_x86_64": "windows_amd64"}.get(name, name)
+    return PLATFORM_BY_OS_CPU.get(name, name)
 
 def _unavailable_impl(ctx):
     variant = ctx.attr._variant[BuildSettingInfo].value

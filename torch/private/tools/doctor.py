@@ -33,8 +33,12 @@ HOST_OPTIONAL_LIBRARIES = (
 )
 
 
-def _unresolved(path):
-    """DT_NEEDED entries the loader cannot find under this environment: (missing, host-optional)."""
+def unresolved(path):
+    """DT_NEEDED entries the loader cannot find under this environment: (missing, host-optional).
+
+    The one check that every DT_NEEDED entry of a library resolves (ldd): the tests run it too
+    (tests/integration/cuda_runtime/check_libs.py, test_venv.py).
+    """
     result = subprocess.run(["ldd", path], capture_output=True, text=True, check=False)
     missing, optional = [], []
     for line in result.stdout.splitlines():
@@ -162,7 +166,7 @@ def main(argv=None):
     lib_dirs = [d for d in os.environ.get("RULES_TORCH_LIB_DIRS", "").split(":") if d]
     libraries = []  # (path, missing, optional)
     for path in _libraries(lib_dirs):
-        libraries.append((path, *_unresolved(path)))
+        libraries.append((path, *unresolved(path)))
     broken = [(path, missing) for path, missing, _ in libraries if missing]
     checked, damaged = verify_installed(_installed_trees())
 
