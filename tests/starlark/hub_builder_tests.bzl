@@ -142,7 +142,7 @@ def _merge_cells_test(ctx):
     asserts.equals(env, (
         "rules_torch: hub 'torch': cell cu121_linux_x86_64_cp311 is locked in both {} and {}; each cell (variant, platform, Python) " +
         "must come from one lock. Re-lock one of them without it:\n  bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cu130 " +
-        "--platforms linux_x86_64 --python 3.11 --index-url https://download.pytorch.org/whl/{{variant}} --extra-index-url https://pypi.org/simple " +
+        "--platforms linux_x86_64 --python 3.11 --index-url 'https://download.pytorch.org/whl/{{variant}}' --extra-index-url https://pypi.org/simple " +
         "--output third_party/cu130.lock.json"
     ).format(_MAIN, _EXTRA), twice.error)
     return unittest.end(env)
@@ -199,7 +199,7 @@ def _default_variant_test(ctx):
     asserts.equals(env, (
         "rules_torch: hub 'torch': default_variant 'cu130' is not in lock {} (locked variants: cpu, cu121). Lock it with:\n  " +
         "bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu121,cu130 --platforms linux_x86_64 --python 3.11 " +
-        "--index-url https://download.pytorch.org/whl/{{variant}} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json"
+        "--index-url 'https://download.pytorch.org/whl/{{variant}}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json"
     ).format(_MAIN), default_variant(_io(), _tag(default_variant = "cu130"), ["cpu", "cu121"], main).error)
     return unittest.end(env)
 
@@ -278,8 +278,9 @@ def _hub_no_match_test(ctx):
     }, hub_no_match(_tag(), [main], chosen, "cu121"))
     return unittest.end(env)
 
-# What fix lines are asked for: variants and platforms a lock knows, and others.
-_ASKED_VARIANTS = ["", "cpu", "cu121", "cu130", "rocm6.2", "my{variant}"]
+# What fix lines are asked for: variants and platforms a lock knows, and others (the flag takes
+# any string: "my{variant}" is checked on its own, as no variant is a word a shell must quote).
+_ASKED_VARIANTS = ["", "cpu", "cu121", "cu130", "rocm6.2"]
 _ASKED_PLATFORMS = ["", "linux_x86_64", "linux_aarch64", "macos_arm64", "macos_x86_64", "windows_amd64", "windows_aarch64"]
 
 def _expect_relock(env, files, default, python, lines):
@@ -313,31 +314,35 @@ def _no_match_fixes_test(ctx):
     """The hub's fix lines are the lock command for what was asked, whatever was asked.
 
     The index URL's `{variant}` stays as the lock has it (a fix once substituted it everywhere:
-    cpu wheels from the cu121 index), and each platform is listed once.
+    cpu wheels from the cu121 index), each platform is listed once, and lists are sorted as the
+    lock tool sorts them.
     """
     env = unittest.begin(ctx)
     main = _file(_lock([_cell("cpu")], variants = ["cpu"]))
     fixes = _expect_relock(env, [main], "cpu", "3.11", {
-        ("cu121", "linux_x86_64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu121 --platforms linux_x86_64 --python 3.11 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
-        ("cpu", "linux_aarch64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --platforms linux_x86_64,linux_aarch64 --python 3.11 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+        ("cu121", "linux_x86_64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu121 --platforms linux_x86_64 --python 3.11 --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+        ("cpu", "linux_aarch64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --platforms linux_aarch64,linux_x86_64 --python 3.11 --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+        # A value no variant is stands as asked, where a variant sorting after the lock's would.
+        ("my{variant}", "linux_x86_64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,my{variant} --platforms linux_x86_64 --python 3.11 --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
     })
 
-    # Only the lines the table cannot make from others: a variant or platform the lock has.
-    asserts.equals(env, {"": ["*|", "*|*", "*|linux_x86_64", "cpu|", "cpu|*"]}, {p: t.keys() for p, t in fixes.items()})
-    asserts.equals(env, "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,{variant} --platforms linux_x86_64,{platform} --python 3.11 --index-url https://download.pytorch.org/whl/{{variant}} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json", fixes[""]["*|*"])
+    # Only the lines the table cannot make from others: a variant or platform the lock has, or one
+    # that sorts before the lock's (linux_aarch64).
+    asserts.equals(env, {"": ["*|", "*|*", "*|linux_aarch64", "*|linux_x86_64", "cpu|", "cpu|*", "cpu|linux_aarch64"]}, {p: t.keys() for p, t in fixes.items()})
+    asserts.equals(env, "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,{variant} --platforms linux_x86_64,{platform} --python 3.11 --index-url 'https://download.pytorch.org/whl/{{variant}}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json", fixes[""]["*|*"])
 
     # No default variant: a build may ask for none.
     _expect_relock(env, [main], "", "3.11", {})
 
     # Two Pythons: the other one's target adds its Python (a request that lists it already has it).
     _expect_relock(env, [_file(_lock([_cell("cpu"), _cell("cu121", python = "3.10")], pythons = ["3.11"]))], "cpu", "3.11", {
-        ("cpu", "linux_x86_64", "3.10"): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu121 --platforms linux_x86_64 --python 3.11,3.10 --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+        ("cpu", "linux_x86_64", "3.10"): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu,cu121 --platforms linux_x86_64 --python 3.10,3.11 --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
     })
 
     # A variant of an extra lock re-locks that lock.
     extra = _file(_lock([_cell("cu130")], torch = "2.14.1", variants = ["cu130"], index_url = "https://pypi.org/simple", extra_index_urls = []), _EXTRA)
     _expect_relock(env, [_file(_MAIN_LOCK), extra], "cpu", "3.11", {
-        ("cu130", "linux_aarch64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.14.1 --variants cu130 --platforms linux_x86_64,linux_aarch64 --python 3.11 --index-url https://pypi.org/simple --output third_party/cu130.lock.json",
+        ("cu130", "linux_aarch64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.14.1 --variants cu130 --platforms linux_aarch64,linux_x86_64 --python 3.11 --index-url https://pypi.org/simple --extra-index-url '' --output third_party/cu130.lock.json",
     })
 
     # Imported locks: the re-import, after `uv lock` when something must be added.
@@ -350,9 +355,14 @@ def _no_match_fixes_test(ctx):
     from_pylock = {"args": ["--from-pylock", "pylock.cpu.toml"], "files": {"pylock.cpu.toml": "a" * 64}}
     _expect_relock(env, [_file(_lock([_cell("cpu")], torch = None, index_url = "", extra_index_urls = [], variants = ["cpu"], from_pylock = from_pylock))], "", "3.11", {})
 
+    # A target platform no lock names sorts among the lock's (windows_aarch64 before windows_amd64).
+    _expect_relock(env, [_file(_lock([_cell("cpu")], variants = ["cpu"], platforms = ["linux_x86_64", "windows_amd64"]))], "cpu", "3.11", {
+        ("cpu", "windows_aarch64", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --platforms linux_x86_64,windows_aarch64,windows_amd64 --python 3.11 --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+    })
+
     # A lock whose request names no platform and no Python (a hand-written one).
     _expect_relock(env, [_file(_lock([_cell("cpu")], platforms = [], pythons = [], variants = []))], "cpu", "3.11", {
-        ("cpu", "", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --platforms <linux_x86_64,...> --python <3.11,...> --index-url https://download.pytorch.org/whl/{variant} --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
+        ("cpu", "", ""): "to build this combination, lock it:\n    bazel run @rules_torch//python:lock -- --torch 2.5.1 --variants cpu --platforms <linux_x86_64,...> --python <3.11,...> --index-url 'https://download.pytorch.org/whl/{variant}' --extra-index-url https://pypi.org/simple --output third_party/torch.lock.json",
     })
     return unittest.end(env)
 

@@ -12,9 +12,12 @@ _ANY = "*"
 
 # What a line has where the value asked for goes, while the table is made: words no lock holds,
 # that a POSIX shell reads as they are (a lock command quotes a word of other characters, and a
-# value asked for is never quoted).
-_VARIANT_MARK = "@variant@"
-_PLATFORM_MARK = "@platform@"
+# value asked for is never quoted), and that sort after every variant and platform name: a lock
+# command sorts its lists (lock.bzl's relock_command), so a value that sorts after a list's items
+# (cu130 added to cpu,cu121) stands where the lock command puts it, and any other value last,
+# which the lock tool reads the same.
+_VARIANT_MARK = "zz@variant@"
+_PLATFORM_MARK = "zz@platform@"
 
 def no_match(hub, lock, cells, example_config, example_variant):
     """The message of a hub's no-match targets, but for the fix line.
@@ -60,9 +63,10 @@ def fix_table(render, variants, platforms, locked = []):
     """The fix line of every request a hub's no-match target can get, for fix_line.
 
     `render` is called for each variant and platform of the lists and for one value outside them
-    (a mark); the line of a value outside them must be the mark's with the value in its place (an
-    added variant or platform of a lock command is). The table keeps a line only where the lines it
-    already has would give another: fix_line then gives render's line for every request.
+    (a mark); the line of a value outside them is the mark's with the value in its place, which is
+    render's where render puts the value where it puts the mark (a lock command: a value that sorts
+    after its list's items). The table keeps a line only where the lines it already has would give
+    another: fix_line then gives render's line for every request of the lists.
 
     Args:
       render: function(variant, platform) -> the fix line for that request ("": none asked:

@@ -9,7 +9,7 @@ struct; `plan_wheels_hub` chains the steps.
 load("//torch/private/contracts:labels.bzl", "LIBTORCH_REPO_SUFFIX", "selection_key", "selection_parts", "spoke_source")
 load("//torch/private/contracts:no_match.bzl", "fix_table", "no_match")
 load("//torch/private/lock:lock.bzl", "TORCH_PACKAGES", "is_runtime_wheel", "parse_lock", "pylock_error", "relock_command", "stale_lock_error", "uv_lock_error")
-load("//torch/private/lock:tables.bzl", "PLATFORM_CONSTRAINTS")
+load("//torch/private/lock:tables.bzl", "CPU_CONSTRAINTS", "OS_CONSTRAINTS", "PLATFORM_BY_OS_CPU")
 load("//torch/private/lock:variants.bzl", "config_name", "pick_auto_variant")
 load("//torch/private/repositories:hub.bzl", "hub_build_file", "requirements_bzl")
 load("//torch/private/repositories:pip_hub.bzl", "pip_package_dir")
@@ -302,6 +302,15 @@ def _relock_line(files, cells, origin, python):
 
     return render
 
+# Every platform a no-match target can be asked for (rules/unavailable.bzl names a target
+# platform by its OS and CPU, as the lock does where a lock platform has them): each gets its own
+# line, so that every fix line is the lock command's, lists sorted.
+_ASKED_PLATFORMS = sorted({
+    PLATFORM_BY_OS_CPU.get(os + "_" + cpu, os + "_" + cpu): True
+    for os in OS_CONSTRAINTS
+    for cpu in CPU_CONSTRAINTS
+}.keys())
+
 def no_match_fixes(files, cells, origin, python, default):
     """The fix lines of the hub's no-match targets: the lock command that adds what was asked.
 
@@ -320,7 +329,7 @@ def no_match_fixes(files, cells, origin, python, default):
     # The values a lock command treats as already asked for; it adds any other to its lists.
     variants = {v: True for f in files for v in f.lock.request.get("variants") or []}
     variants.update({c.variant: True for c in cells.values()})
-    platforms = {p: True for p in [""] + sorted(PLATFORM_CONSTRAINTS)}
+    platforms = {p: True for p in [""] + _ASKED_PLATFORMS}
     platforms.update({p: True for f in files for p in f.lock.request.get("platforms") or []})
     fixes = {}
     for asked in [""] + sorted({c.python: True for c in cells.values() if c.python != python}.keys()):
