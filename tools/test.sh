@@ -56,25 +56,32 @@ run_pytest() { # run_pytest JUNIT_FILE PYTEST_ARGS...
   return "$rc"
 }
 
-# Two test files run beside the others, in the background: the examples' README commands
+# A second lane runs beside the others, in the background: the examples' README commands
 # (test_readme_commands.py, ~15 min) and remote execution against tools/rbe.sh's service
-# (test_remote.py, ~10 min). Each uses its own Bazel workspaces, and they mostly wait on downloads,
-# extraction, Bazel start-up and the service's workers, so on 2 cores the two halves take less
-# together than in a row (the whole run: ~50 min in a row, under 45 this way).
+# (test_remote.py, ~10 min), then the next-bazel step (~5 min, below). Each uses its own Bazel
+# workspaces (the next-bazel step's under tests/integration/.workspaces-next, harness.py), and they
+# mostly wait on downloads, extraction, Bazel start-up and the service's workers, so on 2 cores the
+# two lanes take less together than in a row (the whole run: ~55 min in a row, under 45 this way).
 BACKGROUND_TESTS=(tests/integration/test_readme_commands.py tests/integration/test_remote.py)
-start_background_tests() {
-  BACKGROUND_LOG=$(mktemp /tmp/rules_torch-background.XXXXXX.log)
-  echo "=== ${BACKGROUND_TESTS[*]}: running in the background, log $BACKGROUND_LOG"
+start_background_lane() {
+  BACKGROUND_DIR=$(mktemp -d /tmp/rules_torch-background.XXXXXX)
+  echo "=== ${BACKGROUND_TESTS[*]}, then the next-bazel step: running in the background, logs in $BACKGROUND_DIR"
   BACKGROUND_START=$SECONDS
-  run_pytest "$JUNIT_BACKGROUND" "${BACKGROUND_TESTS[@]}" >"$BACKGROUND_LOG" 2>&1 &
+  {
+    local rc=0
+    run_pytest "$JUNIT_BACKGROUND" "${BACKGROUND_TESTS[@]}" >"$BACKGROUND_DIR/tests.log" 2>&1 || rc=$?
+    echo "$rc $((SECONDS - BACKGROUND_START))" >"$BACKGROUND_DIR/tests.rc"
+    rc=0
+    next_bazel >"$BACKGROUND_DIR/next.log" 2>&1 || rc=$?
+    echo "$rc $((SECONDS - BACKGROUND_START))" >"$BACKGROUND_DIR/next.rc"
+  } &
   BACKGROUND_PID=$!
 }
-wait_background_tests() {
-  local rc=0
-  wait "$BACKGROUND_PID" || rc=$?
-  cat "$BACKGROUND_LOG"
-  rm -f "$BACKGROUND_LOG"
-  echo "(background since $((SECONDS - BACKGROUND_START)) s)"
+background_result() { # background_result tests|next: its log, then its exit status
+  local rc elapsed
+  cat "$BACKGROUND_DIR/$1.log"
+  read -r rc elapsed <"$BACKGROUND_DIR/$1.rc" || { echo "(no result: the background lane stopped early)"; return 1; }
+  echo "(in the background; done $elapsed s after the lane started)"
   return "$rc"
 }
 
@@ -164,12 +171,14 @@ if [ "$(id -u)" = 0 ]; then
   # Without them the image tests say NOT TESTED and skip; a machine that can have them must run them.
   step "container tools (umoci, runc, skopeo, debootstrap)" container_tools
 fi
-start_background_tests
+start_background_lane
 step "pytest python/ tests/ (but ${BACKGROUND_TESTS[*]})" run_pytest "$JUNIT" "${BACKGROUND_TESTS[@]/#/--ignore=}"
 step "bazel test //... (root module)" bazel_in "$ROOT" test //...
-step "pytest ${BACKGROUND_TESTS[*]} (examples' README commands, remote execution; in the background)" wait_background_tests
+wait "$BACKGROUND_PID"
+step "pytest ${BACKGROUND_TESTS[*]} (examples' README commands, remote execution; in the background)" background_result tests
 compat_report
-step "next-bazel flags (tools/next_bazel.bazelrc)" next_bazel
+step "next-bazel flags (tools/next_bazel.bazelrc; in the background)" background_result next
+rm -rf "$BACKGROUND_DIR"
 
 if [ -z "$quick" ] && [ "$(id -u)" = 0 ]; then
   step "fresh clone + throwaway Bazel chroot: the README's main command" "$ROOT/tools/fresh_machine_check.sh"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from harness import Workspace, cuda_closure_slot
+from harness import ROOT_STARTUP, Workspace, cuda_closure_slot, root_bazel
 
 
 @pytest.fixture(scope="module")
@@ -29,3 +29,11 @@ def workspace_factory():
         yield make
         for ws, heavy in made:
             ws.release(expunge=heavy)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _root_server_of_the_next_bazel_step():
+    """Stops the root module's Bazel server of the next-bazel step's own output base at the end."""
+    yield
+    if ROOT_STARTUP:
+        root_bazel("shutdown", timeout=300)

@@ -1,14 +1,15 @@
 """Bazel workspaces that use rules_torch as a user would, driven from pytest.
 
-Each workspace lives under tests/integration/.workspaces/<name> (inside the repository, so
-the offline Bazel's chroot sees it and `local_path_override` reaches the repository root).
+Each workspace lives under tests/integration/.workspaces/<name> (.workspaces-next/<name> in the
+next-bazel step), inside the repository, so the offline Bazel's chroot sees it and
+`local_path_override` reaches the repository root.
 Its Bazel server is shut down when the test module that made it ends. A workspace made with
 `heavy=True` (one that fetches the multi-GB CUDA closure) is expunged then as well, so one
 test run never holds more than one such output base on disk; set
 RULES_TORCH_KEEP_WORKSPACES=1 to keep them warm between local runs.
 
-tools/test.sh runs two pytest processes at once (the README commands and remote execution in
-the background). Whatever puts the CUDA closure on disk (a `cuda=True` workspace, a heavy
+tools/test.sh runs two pytest processes at once (the README commands, remote execution and then
+the next-bazel step in the background). Whatever puts the CUDA closure on disk (a `cuda=True` workspace, a heavy
 example's README commands, the remote CAS of the CUDA test) holds `cuda_closure_slot()`, a lock
 both processes share, so the machine never holds two CUDA closures at once (each is 9-15 GB;
 the CI machine's disk does not hold two beside the rest).
@@ -39,7 +40,6 @@ from rules_torch.lockfile import Request, WheelEntry, dumps, lock_document
 
 REPO = Path(__file__).resolve().parents[2]
 BAZEL = REPO / "tools" / "bazel"
-WORKSPACES = REPO / "tests" / "integration" / ".workspaces"
 TOOLS = REPO / "torch" / "private" / "tools"
 # cuda_runtime/check_libs.py runs the doctor's check of each library's dependencies: whatever runs
 # it (a workspace's test, a venv's python) has this file beside it.
@@ -75,10 +75,14 @@ platform(name = "linux_aarch64", constraint_values = ["@platforms//os:linux", "@
 platform(name = "macos_arm64", constraint_values = ["@platforms//os:macos", "@platforms//cpu:aarch64"])
 """
 
+# Every workspace shares Bazel's default repository cache; hard links instead of copies of its
+# wheels (the CUDA closure: 2.9 GB per workspace) spare the test run's disk as the README's ci
+# config does a CI runner's. No test writes into a wheel.
 BAZELRC = """\
 build:cpu --@rules_torch//torch:variant=cpu
 build:cuda118 --@rules_torch//torch:variant=cu118
 build:cuda121 --@rules_torch//torch:variant=cu121
+common --experimental_repository_cache_hardlinks
 test --test_output=errors
 """
 
@@ -89,6 +93,9 @@ test --test_output=errors
 # toolchain, as a Bazel 9 user has one (rules_python 1.x and later register a hermetic 3.11 by
 # default; the offline rules_python 0.22.1 here registers none and cannot download one).
 NEXT_BAZEL = os.environ.get("RULES_TORCH_NEXT_BAZEL") == "1"
+# The next-bazel step runs in tools/test.sh's background lane while the other tests run: its
+# workspaces (the same names, other flags) live apart.
+WORKSPACES = REPO / "tests" / "integration" / (".workspaces-next" if NEXT_BAZEL else ".workspaces")
 NEXT_BAZEL_RC = f"import {REPO}/tools/next_bazel.bazelrc\ncommon --config=next_bazel\n"
 NEXT_BAZEL_TOOLCHAIN_BUILD = """\
 load("@rules_python//python:defs.bzl", "py_runtime", "py_runtime_pair")
@@ -108,15 +115,25 @@ def next_bazel_flags() -> list[str]:
     return ["--config=next_bazel"] if NEXT_BAZEL else []
 
 
-def bazel_at_root(*args: str, timeout: int = 1200) -> str:
-    """Runs Bazel in the root module (with next_bazel_flags() after the command); returns stdout
-    and fails the test on a non-zero exit."""
+# The root module's output base in the next-bazel step: its own, so that the other lane's root
+# builds (default flags) never rewrite bazel-bin under a test of this one.
+ROOT_STARTUP = [f"--output_base={WORKSPACES / '_root_output_base'}"] if NEXT_BAZEL else []
+
+
+def root_bazel(*args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """Runs Bazel in the root module (in the next-bazel step: its own output base, and
+    next_bazel_flags() after a build-like command); returns the finished process."""
     command, *rest = args
     flags = next_bazel_flags() if command in ("build", "test", "run", "info", "cquery") else []
-    result = subprocess.run(
-        [str(BAZEL), command, *flags, *rest], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout, check=False,
+    return subprocess.run(
+        [str(BAZEL), *ROOT_STARTUP, command, *flags, *rest], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=timeout, check=False,
     )
+
+
+def bazel_at_root(*args: str, timeout: int = 1200) -> str:
+    """Runs Bazel in the root module (root_bazel); returns stdout and fails the test on a non-zero exit."""
+    result = root_bazel(*args, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 
@@ -148,7 +165,7 @@ def fake_torch(variant: str, platform: str, python: str = "3.11", version: str =
 
 
 class Workspace:
-    """A Bazel workspace under tests/integration/.workspaces/<name>."""
+    """A Bazel workspace under tests/integration/.workspaces/<name> (WORKSPACES)."""
 
     def __init__(self, name: str):
         self.name = name

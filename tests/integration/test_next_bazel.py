@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
-from harness import BAZEL, NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO
+from harness import NEXT_BAZEL, NEXT_BAZEL_REGISTER, REPO, root_bazel
 
 EXAMPLE = REPO / "examples" / "basic"
 
@@ -72,9 +71,6 @@ def test_each_flag_this_bazel_lacks_is_documented(flag):
     section = readme[readme.index("### Compatibility") : readme.index("### The lock")]
     assert f"`{flag}`" in section, f"README's Compatibility section does not say what {flag} means for rules_torch"
     assert flag in (REPO / "tools" / "next_bazel.bazelrc").read_text(), f"next_bazel.bazelrc's header does not list {flag}"
-    result = subprocess.run(
-        [str(BAZEL), "build", "--nobuild", flag, "//tests/starlark:BUILD.bazel"], cwd=REPO, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=600, check=False,
-    )
+    result = root_bazel("build", "--nobuild", flag, "//tests/starlark:BUILD.bazel", timeout=600)
     refused = "Unrecognized option" in result.stderr or "no such target" in result.stderr
     assert result.returncode != 0 and refused, f"this Bazel accepts {flag}: add it to tools/next_bazel.bazelrc\n{result.stderr[-2000:]}"
