@@ -11,6 +11,8 @@ on one cell in a NEW output base (what a fresh runner has), with the repository 
   cache once, before the tests;
 - `tree cache`: `--@rules_torch//torch:tree_cache=DIR` with DIR restored too (filled by an earlier
   run); the tests read the tree there in place, each verifying it first;
+- `--config=ci` (examples/basic's .bazelrc): the tree cache, and the spoke's wheels hard links of
+  the repository cache (`--experimental_repository_cache_hardlinks`) instead of copies;
 - `before` (with --before, a checkout of an older rules_torch): the same command on it.
 For each: the wall time, the sum of the test actions' times, and how many tests installed the cell
 (their logs). Against: `uv venv && uv pip install --compile-bytecode <the same wheels> pytest &&
@@ -163,7 +165,12 @@ class Bench:
             uv = self.uv(tests)
             self.rows.append((f"N = {tests}: uv venv + install --compile-bytecode + pytest (warm uv cache)", f"{uv:.1f} s", "", "", ""))
             cases = [(name, repo, []) for name, repo in repos]
-            cases += [("ready (default)", REPO, []), ("tree cache restored", REPO, [f"--@rules_torch//torch:tree_cache={self.tree_cache}"])]
+            tree_cache = [f"--@rules_torch//torch:tree_cache={self.tree_cache}"]
+            cases += [
+                ("ready (default)", REPO, []),
+                ("tree cache restored", REPO, tree_cache),
+                ("--config=ci: tree cache + wheels hard-linked", REPO, [*tree_cache, "--experimental_repository_cache_hardlinks"]),
+            ]
             for name, repo, flags in cases:
                 wall, body, installs = self.fresh_runner(repo, tests, flags)
                 self.rows.append((f"N = {tests}: bazel test --build_tests_only, fresh output base, caches restored: {name}", f"{wall:.1f} s", f"{wall / uv:.2f}x uv", f"tests' bodies {body:.1f} s", f"{installs} of {tests} tests installed the cell"))
