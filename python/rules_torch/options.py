@@ -1,14 +1,18 @@
-"""What the lock tool's two front ends share: ``rules_torch.lock`` (resolving) and its
-``--from-uv`` import (``rules_torch.uv_import``) both write a lock and may hash wheels, so the
-options that say where to write and how to fetch are declared here, once."""
+"""What the lock tool's front ends share: ``rules_torch.lock`` (resolving) and its imports
+(``--from-uv``: ``rules_torch.uv_import``; ``--from-pylock``: ``rules_torch.pylock_import``) all
+write a lock and may hash wheels, so the options that say where to write and how to fetch are
+declared here, once, and so is an import's command (``run_import``)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rules_torch.errors import report
 from rules_torch.hashing import HashCache, default_cache_dir
 
 # (role, option strings, add_argument keywords); a front end places each role's options in a
@@ -73,3 +77,34 @@ def working_directory() -> Path:
 def hash_cache(args: argparse.Namespace, base: Path) -> HashCache:
     """The digest cache the shared options ask for (--cache-dir relative to ``base``)."""
     return HashCache(None if args.no_cache else base / args.cache_dir, args.timeout)
+
+
+def run_import(
+    parser: argparse.ArgumentParser,
+    argv: list[str],
+    import_lock: Callable[[argparse.Namespace, Path, list[str]], dict[str, Any]],
+    source: Callable[[argparse.Namespace], str],
+) -> int:
+    """An import's command: parses ``argv``, builds the lock with ``import_lock(args, base,
+    argv)``, validates it and replaces ``--output`` atomically (nothing is written when a step
+    fails), says what it imported from ``source(args)`` unless -q; errors are printed once."""
+    from rules_torch.lockfile import dumps, validate, write_atomic
+
+    args = parser.parse_args(argv)
+    base = working_directory()
+    output = base / args.output
+
+    def body() -> int:
+        document = import_lock(args, base, argv)
+        validate(document, str(output))
+        write_atomic(output, dumps(document))
+        if not args.quiet:
+            cells = document["cells"]
+            print(
+                f"imported {source(args)} into {output}: {len(cells)} cell{'s' * (len(cells) != 1)} "
+                f"({', '.join(sorted(cells))})",
+                file=sys.stderr,
+            )
+        return 0
+
+    return report(parser, body)

@@ -41,9 +41,9 @@ from rules_torch.cells import (
     parse_pythons,
     variant_of,
 )
-from rules_torch.errors import LockError, UsageError, report
-from rules_torch.lockfile import FromPylock, Request, WheelEntry, dumps, lock_document, validate, write_atomic
-from rules_torch.options import add_shared_options, without_shared_options, working_directory
+from rules_torch.errors import LockError, UsageError
+from rules_torch.lockfile import FromPylock, Request, WheelEntry, lock_document
+from rules_torch.options import add_shared_options, run_import, without_shared_options
 from rules_torch.pylock_io import load_toml, variant_of_filename
 
 PROG = "python3 -m rules_torch.lock --from-pylock"
@@ -280,22 +280,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    base = working_directory()
-    output = base / args.output
-
-    def body() -> int:
-        document = import_lock(args, base, argv)
-        validate(document, str(output))
-        write_atomic(output, dumps(document))
-        if not args.quiet:
-            cells = document["cells"]
-            print(
-                f"imported {', '.join(args.from_pylock)} into {output}: {len(cells)} cell{'s' * (len(cells) != 1)} "
-                f"({', '.join(sorted(cells))})",
-                file=sys.stderr,
-            )
-        return 0
-
-    return report(parser, body)
+    return run_import(build_parser(), argv, import_lock, lambda args: ", ".join(args.from_pylock))

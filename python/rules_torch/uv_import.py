@@ -31,11 +31,11 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import Version
 
 from rules_torch.cells import PLATFORMS, VARIANT_FORMS, VARIANT_RE, Cell, cp_tag, natural_key, python_tuple
-from rules_torch.errors import LockError, UsageError, report
+from rules_torch.errors import LockError, UsageError
 from rules_torch.hashing import HashCache
 from rules_torch.lock_tables import TOP_LEVEL_PROJECTS
-from rules_torch.lockfile import FromUv, Request, WheelEntry, dumps, lock_document, validate, write_atomic
-from rules_torch.options import add_shared_options, hash_cache, without_shared_options, working_directory
+from rules_torch.lockfile import FromUv, Request, WheelEntry, lock_document
+from rules_torch.options import add_shared_options, hash_cache, run_import, without_shared_options
 
 try:
     import tomllib
@@ -552,22 +552,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    base = working_directory()
-    output = base / args.output
-
-    def body() -> int:
-        document = import_lock(args, base, argv)
-        validate(document, str(output))
-        write_atomic(output, dumps(document))
-        if not args.quiet:
-            cells = document["cells"]
-            print(
-                f"imported {args.from_uv} into {output}: {len(cells)} cell{'s' * (len(cells) != 1)} "
-                f"({', '.join(sorted(cells))})",
-                file=sys.stderr,
-            )
-        return 0
-
-    return report(parser, body)
+    return run_import(build_parser(), argv, import_lock, lambda args: args.from_uv)
