@@ -18,6 +18,9 @@ For each: the wall time, the sum of the test actions' times, and how many tests 
 (their logs). Against: `uv venv && uv pip install --compile-bytecode <the same wheels> pytest &&
 pytest <the N test files>` with uv's cache warm. Also: what verifying a tree-cache tree costs.
 
+Each case runs --runs times (default 3), interleaved with uv's runs, after a `sync`; the table
+gives each median and the spread of the runs.
+
 Not a test: run it by hand on an otherwise idle machine (benchmarks/report.py runs it).
 """
 
@@ -28,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +73,11 @@ if __name__ == "__main__":
 """
 
 
+def _spread(times: list[float]) -> str:
+    """The runs behind a median, for the reader to see the noise."""
+    return f"({len(times)} runs: {min(times):.1f}-{max(times):.1f} s)" if len(times) > 1 else ""
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
@@ -104,6 +113,7 @@ class Bench:
         """(wall, sum of the test actions, tests that installed the cell) in a new output base."""
         ws = self.workspace(repo, tests)
         base = self.tmp / "ob"
+        os.sync()
         try:
             wall, result = self.bazel(ws, base, "test", "--build_tests_only", "--nocache_test_results", f"--disk_cache={self.disk_cache}", *flags, "//...")
             logs = base / "execroot" / "_main" / "bazel-out" / "k8-fastbuild" / "testlogs"
@@ -124,7 +134,7 @@ class Bench:
         self.drop(ws, base)
 
     def uv(self, tests: int) -> float:
-        """uv on the same wheels (hard links of Bazel's repository cache) and pytest, cache warmed once."""
+        """uv on the same wheels (hard links of Bazel's repository cache) and pytest, its cache warm."""
         wheels = self.tmp / "wheels"
         if not wheels.exists():
             wheels.mkdir()
@@ -134,16 +144,14 @@ class Bench:
         ws = self.workspace(REPO, tests)
         uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
         env = dict(os.environ, UV_CACHE_DIR=str(self.tmp / "uv_cache"), UV_NO_PROGRESS="1")
-        times = []
-        for _ in range(2):  # the first run fills uv's cache
-            venv = self.tmp / "venv"
-            shutil.rmtree(venv, ignore_errors=True)
-            start = time.perf_counter()
-            run([uv, "venv", "-q", "--python", "3.11", str(venv)], self.tmp, env=env)
-            run([uv, "pip", "install", "-q", "--compile-bytecode", "--offline", "--no-index", "--find-links", str(wheels), "--python", str(venv / "bin" / "python"), *(str(w) for w in sorted(wheels.iterdir()))], self.tmp, env=env)
-            run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"t{i}_test.py" for i in range(tests))], ws, env=env)
-            times.append(time.perf_counter() - start)
-        return times[-1]
+        venv = self.tmp / "venv"
+        shutil.rmtree(venv, ignore_errors=True)
+        os.sync()
+        start = time.perf_counter()
+        run([uv, "venv", "-q", "--python", "3.11", str(venv)], self.tmp, env=env)
+        run([uv, "pip", "install", "-q", "--compile-bytecode", "--offline", "--no-index", "--find-links", str(wheels), "--python", str(venv / "bin" / "python"), *(str(w) for w in sorted(wheels.iterdir()))], self.tmp, env=env)
+        run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"t{i}_test.py" for i in range(tests))], ws, env=env)
+        return time.perf_counter() - start
 
     def verify_cost(self) -> float:
         (tree,) = [p for p in self.tree_cache.iterdir() if p.is_dir()]
@@ -161,19 +169,37 @@ class Bench:
     def measure(self) -> None:
         repos = [("before", Path(self.args.before))] if self.args.before else []
         self.fill(REPO)
+        self.uv(1)  # fills uv's cache: every timed uv run below has it warm, as a CI job restores it
+        tree_cache = [f"--@rules_torch//torch:tree_cache={self.tree_cache}"]
+        cases = [(name, repo, []) for name, repo in repos]
+        cases += [
+            ("ready (default)", REPO, []),
+            ("tree cache restored", REPO, tree_cache),
+            ("--config=ci: tree cache + wheels hard-linked", REPO, [*tree_cache, "--experimental_repository_cache_hardlinks"]),
+        ]
         for tests in self.counts:
-            uv = self.uv(tests)
-            self.rows.append((f"N = {tests}: uv venv + install --compile-bytecode + pytest (warm uv cache)", f"{uv:.1f} s", "", "", ""))
-            cases = [(name, repo, []) for name, repo in repos]
-            tree_cache = [f"--@rules_torch//torch:tree_cache={self.tree_cache}"]
-            cases += [
-                ("ready (default)", REPO, []),
-                ("tree cache restored", REPO, tree_cache),
-                ("--config=ci: tree cache + wheels hard-linked", REPO, [*tree_cache, "--experimental_repository_cache_hardlinks"]),
-            ]
-            for name, repo, flags in cases:
-                wall, body, installs = self.fresh_runner(repo, tests, flags)
-                self.rows.append((f"N = {tests}: bazel test --build_tests_only, fresh output base, caches restored: {name}", f"{wall:.1f} s", f"{wall / uv:.2f}x uv", f"tests' bodies {body:.1f} s", f"{installs} of {tests} tests installed the cell"))
+            # Runs interleaved (uv, then each case, again and again) and the median of each kept:
+            # on this machine one run can be 1.5x another (the disk's write-back of the last case).
+            uv_times: list[float] = []
+            results: dict[str, list[tuple[float, float, int]]] = {name: [] for name, _, _ in cases}
+            for _ in range(self.args.runs):
+                uv_times.append(self.uv(tests))
+                for name, repo, flags in cases:
+                    results[name].append(self.fresh_runner(repo, tests, flags))
+            uv = statistics.median(uv_times)
+            self.rows.append((f"N = {tests}: uv venv + install --compile-bytecode + pytest (warm uv cache)", f"{uv:.1f} s", _spread(uv_times), "", ""))
+            for name, _, _ in cases:
+                walls = [wall for wall, _, _ in results[name]]
+                wall = statistics.median(walls)
+                body = statistics.median(b for _, b, _ in results[name])
+                installs = max(i for _, _, i in results[name])
+                self.rows.append((
+                    f"N = {tests}: bazel test --build_tests_only, fresh output base, caches restored: {name}",
+                    f"{wall:.1f} s",
+                    f"{wall / uv:.2f}x uv {_spread(walls)}",
+                    f"tests' bodies {body:.1f} s",
+                    f"{installs} of {tests} tests installed the cell",
+                ))  # fmt: skip
                 print("  ", self.rows[-1], flush=True)
         self.verify_cost()
 
@@ -191,6 +217,7 @@ def main() -> int:
     parser.add_argument("--before", help="another rules_torch checkout (an older commit) to measure the same way")
     parser.add_argument("--cuda", action="store_true", help="the torch 2.14.1 CUDA 13 closure instead of the CPU cell")
     parser.add_argument("--tmp", help="where to put the output bases and caches (default: the system's)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each case, interleaved; the median is reported (default: %(default)s)")
     args = parser.parse_args()
     bench = Bench(args)
     try:
