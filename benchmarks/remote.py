@@ -92,7 +92,7 @@ def timed(ws, *args: str, timeout: int = 3600) -> tuple[float, str]:
     return time.perf_counter() - start, out
 
 
-def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: str) -> None:
+def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: str, profile: Path | None = None) -> None:
     print(f"== {label}")
     with Uploads(port) as sent:
         wall, out = timed(ws, "test", *flags, first)
@@ -104,7 +104,9 @@ def bench_cell(ws, flags: list[str], port: str, first: str, second: str, label: 
     # installs the cell from its wheels, the next ones find it.
     cache = ["--test_env=RULES_TORCH_TREE_CACHE=/var/cache/rules_torch_trees", "--nocache_test_results"]
     timed(ws, "test", *flags, *cache, first)
-    wall, out = timed(ws, "test", *flags, *cache, second)
+    # --profile DIR: where (e)'s time goes (bazel analyze-profile DIR/<workspace>_e.gz).
+    profiling = [f"--profile={profile / (ws.name + '_e.gz')}"] if profile else []
+    wall, out = timed(ws, "test", *flags, *cache, *profiling, second)
     action = sum(float(t) for t in re.findall(r"PASSED in ([0-9.]+)s", out))
     log = (ws.root / "bazel-testlogs" / second.removeprefix("//:") / "test.log").read_text()
     print(
@@ -130,6 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cuda", action="store_true", help="also the CUDA 13 cell (real torch 2.14.1 from the configured indexes)")
     parser.add_argument("--keep", action="store_true", help="keep the workspaces' output bases and the service's stores")
+    parser.add_argument("--profile", type=Path, help="write (e)'s Bazel profile of each cell into this directory")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("benchmark: needs root (tools/rbe.sh)")
@@ -147,7 +150,7 @@ def main() -> None:
         ws = remote.cpu_workspace(harness.Workspace("bench_remote_cpu"))
         made.append(ws)
         must(ws.bazel("clean", "--expunge"), "bazel clean --expunge")
-        bench_cell(ws, flags, port, "//:matmul_test", "//:second_test", "CPU cell (torch 2.13.0+cpu)")
+        bench_cell(ws, flags, port, "//:matmul_test", "//:second_test", "CPU cell (torch 2.13.0+cpu)", args.profile)
         if args.cuda:
             index = harness.real_cuda_torch_index()
             if index is None:
@@ -157,10 +160,11 @@ def main() -> None:
             ws.write_module(remote.MODULE.format(variant="cu130"))
             harness.lock_real_torch(ws, "2.14.1", "cu130", index)
             shutil.copy(remote.PROGRAMS / "check_libs.py", ws.root / "check_libs.py")
+            shutil.copy(harness.DOCTOR, ws.root / "doctor.py")  # check_libs.py runs the doctor's check
             ws.write("where.py", remote.WHERE)
             ws.write("BUILD.bazel", remote.CUDA_BUILD + remote.SECOND_CUDA_TEST)
             must(ws.bazel("clean", "--expunge"), "bazel clean --expunge")
-            bench_cell(ws, flags, port, "//:libs_test", "//:where_test", "CUDA 13 cell (torch 2.14.1)")
+            bench_cell(ws, flags, port, "//:libs_test", "//:where_test", "CUDA 13 cell (torch 2.14.1)", args.profile)
         state = Path(os.environ.get("RBE_ROOT", "/opt/rules_torch-rbe"))
         cas, cache = remote.local_bytes(state / "state" / "cas"), remote.local_bytes(state / "chroot" / "var" / "cache" / "casd")
         print(f"service stores: {cas / 1e9:.2f} GB (server CAS), {cache / 1e9:.2f} GB (worker cache)")
