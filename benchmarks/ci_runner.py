@@ -11,8 +11,9 @@ on one cell in a NEW output base (what a fresh runner has), with the repository 
   cache once, before the tests;
 - `tree cache`: `--@rules_torch//torch:tree_cache=DIR` with DIR restored too (filled by an earlier
   run); the tests read the tree there in place, each verifying it first;
-- `--config=ci` (examples/basic's .bazelrc): the tree cache, and the spoke's wheels hard links of
-  the repository cache (`--experimental_repository_cache_hardlinks`) instead of copies;
+- `tree cache + wheels hard-linked`: the same, the spoke's wheels hard links of the repository
+  cache (`--experimental_repository_cache_hardlinks`) instead of copies (measured, not in the
+  README's ci config: no gain beyond the noise);
 - `before` (with --before, a checkout of an older rules_torch): the same command on it.
 For each: the wall time, the sum of the test actions' times, and how many tests installed the cell
 (their logs). Against: `uv venv && uv pip install --compile-bytecode <the same wheels> pytest &&
@@ -175,7 +176,7 @@ class Bench:
         cases += [
             ("ready (default)", REPO, []),
             ("tree cache restored", REPO, tree_cache),
-            ("--config=ci: tree cache + wheels hard-linked", REPO, [*tree_cache, "--experimental_repository_cache_hardlinks"]),
+            ("tree cache + wheels hard-linked", REPO, [*tree_cache, "--experimental_repository_cache_hardlinks"]),
         ]
         for tests in self.counts:
             # Runs interleaved (uv, then each case, again and again) and the median of each kept:
