@@ -95,21 +95,21 @@ def test_cpu_builds_the_imported_torch(ws):
 
 def test_cu130_selects_the_imported_cell(ws):
     lock = json.loads((ws.root / "third_party" / "torch.lock.json").read_text())
-    imported = {w["name"]: w["sha256"] for w in lock["cells"]["cu130_linux_x86_64_cp311"]["wheels"]}
-    assert "nvidia-cudnn-cu13" in imported
+    wheels = lock["cells"]["cu130_linux_x86_64_cp311"]["wheels"]
+    assert any(w["name"] == "nvidia-cudnn-cu13" for w in wheels)
+    assert any(w["name"] == "torch" and w["version"] == "2.14.1" for w in wheels)
     # The hub's alias: which spoke --@rules_torch//torch:variant=cu130 on linux_x86_64 selects.
     hub = ws.bazel("query", "--output=build", "@torch//:torch")
     assert hub.returncode == 0, hub.stdout[-3000:]
     selected = re.search(r'"[^"]*cu130[^"]*linux_x86_64[^"]*": "(@@[^"]*torch__cu130_linux_x86_64_cp311)//:pkg"', hub.stdout)
     assert selected, hub.stdout[-3000:]
-    # That spoke's wheels, as the extension declared it (no fetch): the imported cell's, hash for hash.
+    # That spoke's wheels, as the extension declared it (no fetch): the imported cell's, file for
+    # file and hash for hash (its typed attribute: sha256 by file name).
     spoke = ws.bazel("mod", "show_repo", selected.group(1))
     assert spoke.returncode == 0, spoke.stdout[-3000:]
-    declared = re.search(r"wheels = (\".*\"),?\n", spoke.stdout)
+    declared = re.search(r"sha256s = (\{.*?\}),?\n", spoke.stdout, re.S)
     assert declared, spoke.stdout[-3000:]
-    wheels = json.loads(json.loads(declared.group(1)))
-    assert {w["name"]: w["sha256"] for w in wheels} == imported
-    assert any(w["name"] == "torch" and w["version"] == "2.14.1" for w in wheels)
+    assert json.loads(declared.group(1)) == {w["filename"]: w["sha256"] for w in wheels}
 
 
 @pytest.mark.slow
