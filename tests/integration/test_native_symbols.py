@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import tokenize
 from pathlib import Path
 
@@ -32,8 +33,17 @@ REMOVED = {
 }
 SYMBOLS = {symbol: ruleset for ruleset, symbols in REMOVED.items() for symbol in symbols}
 
-STARLARK = ["torch", "python", "examples", "tests"]
-SKIP_DIRS = {".workspaces", "__pycache__", "node_modules"}
+STARLARK = ("torch", "python", "examples", "tests")
+
+
+def _source_files() -> list[Path]:
+    """The repository's own files: tracked or not yet added, never ignored ones (test workspaces,
+    output bases, caches: gigabytes of other projects' BUILD files)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout
+    return [REPO / name for name in sorted(set(listed.split("\0"))) if name and (REPO / name).is_file()]
 
 
 def _tokens(text: str) -> list[tokenize.TokenInfo]:
@@ -145,14 +155,11 @@ def _generated_problems(text: str) -> list[str]:
 
 
 def _starlark_files() -> list[Path]:
-    files = []
-    for top in STARLARK:
-        for path in (REPO / top).rglob("*"):
-            parts = path.relative_to(REPO).parts
-            if SKIP_DIRS & set(parts) or any(p.startswith("bazel-") for p in parts):
-                continue
-            if path.is_file() and (path.suffix == ".bzl" or path.name in ("BUILD.bazel", "BUILD", "BUILD.bazel.in")):
-                files.append(path)
+    files = [
+        path for path in _source_files()
+        if path.relative_to(REPO).parts[0] in STARLARK
+        and (path.suffix == ".bzl" or path.name in ("BUILD.bazel", "BUILD", "BUILD.bazel.in"))
+    ]
     return sorted(files + [REPO / "BUILD.bazel", REPO / "MODULE.bazel"])
 
 
@@ -164,8 +171,8 @@ def _problems() -> list[str]:
         problems += [f"{where}: {p}" for p in _unloaded(text)]
         if path.suffix == ".bzl":
             problems += [f"{where} (generated BUILD text): {p}" for p in _generated_problems(text)]
-    for path in sorted((REPO / "tests").rglob("*.py")):
-        if SKIP_DIRS & set(path.parts) or path == Path(__file__):
+    for path in _source_files():
+        if path.relative_to(REPO).parts[0] != "tests" or path.suffix != ".py" or path == Path(__file__):
             continue
         problems += [f"{path.relative_to(REPO)} (test BUILD text): {p}" for p in _generated_problems(path.read_text())]
     for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "examples").glob("*/README.md"))]:
