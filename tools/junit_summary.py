@@ -3,6 +3,9 @@
     python3 tools/junit_summary.py compat JUNIT...       one line per rules_python version of
                                                           test_compat, and one for test_remote
     python3 tools/junit_summary.py next-bazel JUNIT...   one line for the next-bazel step
+    python3 tools/junit_summary.py failures JUNIT...     each failed test and the end of what it
+                                                          printed (the run's last lines, so a log
+                                                          cut in the middle still shows why)
 
 A test skipped with "NOT TESTED" in its reason (a rules_python version whose registry is missing)
 makes its group NOT TESTED, never "tested"; a failure or error makes it FAILED.
@@ -22,6 +25,7 @@ class Case:
     classname: str
     name: str
     outcome: str  # passed, FAILED, NOT TESTED, skipped
+    detail: str = ""  # a failure's or error's message and text
 
 
 def read_cases(paths: list[str]) -> list[Case]:
@@ -33,13 +37,14 @@ def read_cases(paths: list[str]) -> list[Case]:
         except (ET.ParseError, OSError):
             continue
         for case in root.iter("testcase"):
-            outcome = "passed"
+            outcome, detail = "passed", ""
             for child in case:
                 if child.tag in ("failure", "error"):
                     outcome = "FAILED"
+                    detail += f"{child.get('message') or ''}\n{child.text or ''}"
                 elif child.tag == "skipped" and outcome == "passed":
                     outcome = "NOT TESTED" if "NOT TESTED" in (child.get("message") or "") else "skipped"
-            cases.append(Case(case.get("classname", ""), case.get("name", ""), outcome))
+            cases.append(Case(case.get("classname", ""), case.get("name", ""), outcome, detail))
     return cases
 
 
@@ -80,12 +85,32 @@ def next_bazel_line(cases: list[Case]) -> str:
     return f"next-bazel flags: {verdict} ({', '.join(parts)})"
 
 
+def failure_lines(cases: list[Case], tail: int = 25) -> list[str]:
+    """Each failed case by its pytest id, then the last `tail` lines of its failure text."""
+    lines = []
+    for case in cases:
+        if case.outcome != "FAILED":
+            continue
+        lines.append(f"FAILED {case.classname.replace('.', '/')}.py::{case.name}")
+        text = [line for line in case.detail.splitlines() if line.strip()]
+        lines += [f"    {line}" for line in text[-tail:]]
+    return lines
+
+
+MODES = {
+    "compat": compat_lines,
+    "next-bazel": lambda cases: [next_bazel_line(cases)],
+    "failures": failure_lines,
+}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] not in ("compat", "next-bazel"):
-        print("usage: junit_summary.py compat|next-bazel JUNIT...", file=sys.stderr)
+    if len(argv) < 2 or argv[0] not in MODES:
+        print(f"usage: junit_summary.py {'|'.join(MODES)} JUNIT...", file=sys.stderr)
         return 2
-    cases = read_cases(argv[1:])
-    print("\n".join(compat_lines(cases) if argv[0] == "compat" else [next_bazel_line(cases)]))
+    lines = MODES[argv[0]](read_cases(argv[1:]))
+    if lines:
+        print("\n".join(lines))
     return 0
 
 

@@ -166,11 +166,13 @@ wipe() {
   rm -rf "$S/cas" "$S/cas-cacheonly" "$R/chroot/var/cache/casd"
 }
 
+# --remote_timeout: a single call uploads or stages a whole wheel of the CUDA closure (torch's is
+# ~900 MB) to the service's disk, which on a loaded 2-core runner outlasts Bazel's 60 s default.
 flags() {
   if [ "${1:-}" = --cache-only ]; then
-    echo "--remote_cache=grpc://127.0.0.1:$CACHE_PORT --remote_max_connections=1"
+    echo "--remote_cache=grpc://127.0.0.1:$CACHE_PORT --remote_max_connections=1 --remote_timeout=900"
   else
-    echo "--remote_executor=grpc://127.0.0.1:$PORT --remote_instance_name=main --remote_max_connections=1"
+    echo "--remote_executor=grpc://127.0.0.1:$PORT --remote_instance_name=main --remote_max_connections=1 --remote_timeout=900"
   fi
 }
 

@@ -14,7 +14,8 @@ def workspace_factory():
     """Makes Workspace objects (`make(name, heavy=False, cuda=False)`) and releases them when
     the test module ends: Bazel servers stopped, heavy output bases expunged (see
     Workspace.release). A `cuda=True` workspace (one that fetches the CUDA closure) first takes
-    the CUDA-closure slot (harness.cuda_closure_slot), given back after the expunge."""
+    the CUDA-closure slot (harness.cuda_closure_slot), given back after the expunge; other heavy
+    output bases are deleted in the background."""
     made = []
     slots = contextlib.ExitStack()
 
@@ -22,13 +23,13 @@ def workspace_factory():
         if cuda:
             slots.enter_context(cuda_closure_slot(f"workspace {name}"))
         ws = Workspace(name)
-        made.append((ws, heavy or cuda))
+        made.append((ws, heavy or cuda, cuda))
         return ws
 
     with slots:
         yield make
-        for ws, heavy in made:
-            ws.release(expunge=heavy)
+        for ws, heavy, cuda in made:
+            ws.release(expunge=heavy, wait=cuda)
 
 
 @pytest.fixture(scope="session", autouse=True)

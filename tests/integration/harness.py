@@ -246,10 +246,13 @@ class Workspace:
     def shutdown(self) -> None:
         self.bazel("shutdown")
 
-    def release(self, expunge: bool) -> None:
-        """Stops the workspace's Bazel server; with `expunge`, deletes its output base too."""
+    def release(self, expunge: bool, wait: bool = True) -> None:
+        """Stops the workspace's Bazel server; with `expunge`, deletes its output base too: at
+        once with `wait` (the disk is free on return), else in the background
+        (`--expunge_async`: Bazel moves the output base aside and a detached process deletes it,
+        tens of seconds of a slow disk that no test needs to wait for)."""
         if expunge and os.environ.get("RULES_TORCH_KEEP_WORKSPACES") != "1":
-            self.bazel("clean", "--expunge")
+            self.bazel("clean", "--expunge" if wait else "--expunge_async")
         else:
             self.shutdown()
 

@@ -46,5 +46,15 @@ def test_next_bazel_line(tmp_path):
     assert junit_summary.next_bazel_line([]) == "next-bazel flags: NOT TESTED (no test ran)"
 
 
+def test_failure_lines_name_each_failed_test_and_the_end_of_its_text(tmp_path):
+    c = "tests.integration.test_remote"
+    text = "\n".join(f"line {i}" for i in range(40))
+    failed = f'<testcase classname="{c}" name="test_cuda"><failure message="AssertionError: boom">{text}</failure></testcase>'
+    report = _junit(tmp_path, "r.xml", PASS.format(c=c, n="test_ok"), failed, SKIP.format(c=c, n="test_skip", m="x"))
+    lines = junit_summary.failure_lines(junit_summary.read_cases([report]), tail=3)
+    assert lines == ["FAILED tests/integration/test_remote.py::test_cuda", "    line 37", "    line 38", "    line 39"]
+    assert junit_summary.failure_lines(junit_summary.read_cases([_junit(tmp_path, "ok.xml", PASS.format(c=c, n="a"))])) == []
+
+
 def test_usage_error():
     assert junit_summary.main(["nonsense"]) == 2

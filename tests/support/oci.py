@@ -10,6 +10,7 @@ resource limits, no network or cgroup namespace: runc 1.1.5 cannot set them up h
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -59,6 +60,13 @@ def base_rootfs_tar() -> Path:
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
+    # One debootstrap at a time: tools/test.sh's two lanes both build images on a fresh machine.
+    with open(out.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return out if out.is_file() else _debootstrap_tar(out)
+
+
+def _debootstrap_tar(out: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         root = Path(tmp) / "rootfs"
         result = subprocess.run(
