@@ -40,7 +40,7 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark("lock", ("tools/bench_lock.py",), "the lock tool (4 variants x 3 platforms) against `uv pip compile` of the same cells"),
+    Benchmark("lock", ("tools/bench_lock.py", "--runs", "7"), "the lock tool (4 variants x 3 platforms) against `uv pip compile` of the same cells"),
     Benchmark("lock_uv", ("benchmarks/lock_uv.py", "--runs", "5"), "the lock tool on real wheels (issue 32's cu130 cell, 68 wheels) against `uv pip compile`, cold and warm; bytes read; `--from-pylock` of 2 variants x 2 platforms"),
     Benchmark("uv_import", ("benchmarks/uv_import.py",), "importing a 2-variant, 2-platform uv.lock against `uv lock` of the same project"),
     Benchmark("runtime", ("benchmarks/runtime.py",), "the CUDA 13 closure: `import torch` against a venv, cold/warm fetch + install against pip, uv and unzip"),
