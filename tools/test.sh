@@ -61,8 +61,8 @@ run_pytest() { # run_pytest JUNIT_FILE PYTEST_ARGS...
 # (test_remote.py, ~8 min), the image layers in runc (test_image_layers.py, ~4 min) and the
 # rules_python compatibility matrix (test_compat.py, ~5 min), then the next-bazel step (~9 min,
 # below) and the fresh-clone check (~2 min). Measured from a clean clone on a 2-core machine
-# (c9fcfa1, with the fresh-clone check last in the main lane): main lane 2,291 s, this one
-# 2,123 s, the whole run 41 min. The main lane waits on the CUDA-closure slot (harness.py) while
+# (c9afebf): main lane 2,365 s (pytest 2,323 s, then bazel test //...), this one 2,306 s with the
+# fresh-clone check, the whole run 40 min. The main lane waits on the CUDA-closure slot (harness.py) while
 # this lane's CUDA tests hold it. Each uses its own Bazel
 # workspaces (the next-bazel step's under tests/integration/.workspaces-next, harness.py), and they
 # mostly wait on downloads, extraction, Bazel start-up and the service's workers, so on 2 cores the
@@ -78,19 +78,17 @@ start_background_lane() {
   echo "=== ${BACKGROUND_TESTS[*]}, then the next-bazel step${FRESH_CHECK:+ and the fresh-clone check}: running in the background, logs in $BACKGROUND_DIR"
   BACKGROUND_START=$SECONDS
   {
-    local rc=0
-    run_pytest "$JUNIT_BACKGROUND" "${BACKGROUND_TESTS[@]}" >"$BACKGROUND_DIR/tests.log" 2>&1 || rc=$?
-    echo "$rc $((SECONDS - BACKGROUND_START))" >"$BACKGROUND_DIR/tests.rc"
-    rc=0
-    next_bazel >"$BACKGROUND_DIR/next.log" 2>&1 || rc=$?
-    echo "$rc $((SECONDS - BACKGROUND_START))" >"$BACKGROUND_DIR/next.rc"
-    if [ -n "$FRESH_CHECK" ]; then
-      rc=0
-      "$ROOT/tools/fresh_machine_check.sh" >"$BACKGROUND_DIR/fresh.log" 2>&1 || rc=$?
-      echo "$rc $((SECONDS - BACKGROUND_START))" >"$BACKGROUND_DIR/fresh.rc"
-    fi
+    lane_part tests run_pytest "$JUNIT_BACKGROUND" "${BACKGROUND_TESTS[@]}"
+    lane_part next next_bazel
+    [ -z "$FRESH_CHECK" ] || lane_part fresh "$ROOT/tools/fresh_machine_check.sh"
   } &
   BACKGROUND_PID=$!
+}
+lane_part() { # lane_part NAME COMMAND...: in the lane, NAME.log, then NAME.rc ("status seconds")
+  local name=$1 rc=0
+  shift
+  "$@" >"$BACKGROUND_DIR/$name.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - BACKGROUND_START))" >"$BACKGROUND_DIR/$name.rc"
 }
 background_result() { # background_result tests|next|fresh: its log, then its exit status
   local rc elapsed
