@@ -11,6 +11,7 @@ files as text: Starlark tokenizes as Python.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import subprocess
@@ -36,14 +37,15 @@ SYMBOLS = {symbol: ruleset for ruleset, symbols in REMOVED.items() for symbol in
 STARLARK = ("torch", "python", "examples", "tests")
 
 
-def _source_files() -> list[Path]:
+@functools.cache
+def _source_files() -> tuple[Path, ...]:
     """The repository's own files: tracked or not yet added, never ignored ones (test workspaces,
     output bases, caches: gigabytes of other projects' BUILD files)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout
-    return [REPO / name for name in sorted(set(listed.split("\0"))) if name and (REPO / name).is_file()]
+    return tuple(REPO / name for name in sorted(set(listed.split("\0"))) if name and (REPO / name).is_file())
 
 
 def _tokens(text: str) -> list[tokenize.TokenInfo]:
